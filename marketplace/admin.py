@@ -162,6 +162,9 @@ class CredentialDocumentInline(admin.TabularInline):
     can_delete = False
     show_change_link = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("uploaded_by")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -180,6 +183,9 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -188,6 +194,14 @@ class MembershipInline(admin.TabularInline):
 
 
 class OrganizationAdminForm(forms.ModelForm):
+    # Declared to pick the scheme Django 6 will assume (and to silence the Django 5 deprecation warning).
+    website = forms.URLField(
+        label=Organization._meta.get_field("website").verbose_name,
+        max_length=200,
+        required=False,
+        assume_scheme="https",
+    )
+
     class Meta:
         model = Organization
         fields = [

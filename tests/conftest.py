@@ -21,11 +21,14 @@ import os
 from collections import Counter
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.test import Client
 from rest_framework.test import APIClient
 
 from marketplace.celery import app as celery_app
+from marketplace.models import Region
+from marketplace.reference_data import load_reference_data
 from tests.factories import EnterpriseFactory, MembershipFactory, UniversityFactory, UserFactory
 
 # --- autouse ----------------------------------------------------------------------------------------------
@@ -60,6 +63,24 @@ def _celery_eager(request, settings):
     settings.CELERY_TASK_EAGER_PROPAGATES = True
     yield
     conf.task_always_eager, conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Put the reference data back for transactional tests.
+
+    A transactional test (``django_db(transaction=True)``, ``transactional_db``, ``live_server``) ends by
+    emptying every table, and that includes the regions and fields the data migration loaded; the next
+    transactional test would find no 330100. Reloading is idempotent and only happens after such a flush.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    transactional = transactional or bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    if not Region.objects.exists():
+        load_reference_data(django_apps)
 
 
 # --- personas ---------------------------------------------------------------------------------------------

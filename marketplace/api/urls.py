@@ -12,7 +12,7 @@ API root and the schema list everything in one place:
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from marketplace.api import views
@@ -34,6 +34,6 @@ urlpatterns = [
     path("v1/me/", views.MeView.as_view(), name="me"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", views.OfflineSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", views.OfflineRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]

@@ -6,15 +6,21 @@ output serializer. Rules live in ``marketplace.services``; their errors become t
 outsiders get 404 for what they may not see.
 """
 
+import json
+from functools import cache
 from itertools import groupby
 
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import Prefetch, Q
+from django.http import HttpResponse
+from django.template import engines
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -637,3 +643,39 @@ class CodeListViewSet(viewsets.ViewSet):
             for scheme, codes in groupby(rows, key=lambda c: c.scheme)
         ]
         return Response(s.CodeListSerializer(groups, many=True).data)
+
+
+# --- docs --------------------------------------------------------------------------------------------------
+
+
+# drf-spectacular's redoc.html preloads Google Fonts; the platform serves everything itself (SPEC §10: no CDN
+# at run time), so the same page is rendered with the system fonts instead.
+@cache
+def _redoc_offline_template():
+    return engines["django"].from_string(
+        """{% extends "drf_spectacular/redoc.html" %}{% block head %}
+    <title>{{ title|default:"Redoc" }}</title>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <style>body { margin: 0; padding: 0; }</style>
+    {% endblock head %}"""
+    )
+
+
+class OfflineRedocView(SpectacularRedocView):
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        context = super().get(request, *args, **kwargs).data
+        return HttpResponse(_redoc_offline_template().render(context, request._request))
+
+
+class OfflineSwaggerView(SpectacularSwaggerView):
+    """Swagger UI from drf-spectacular-sidecar, with its online validator badge (validator.swagger.io) off."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        ui_settings = spectacular_settings.SWAGGER_UI_SETTINGS
+        if isinstance(ui_settings, dict):
+            response.data["settings"] = json.dumps({**ui_settings, "validatorUrl": None}, indent=2)
+        return response

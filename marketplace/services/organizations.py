@@ -115,6 +115,7 @@ def _fields(field_codes):
 def organization_update(*, organization: Organization, actor: User, field_codes: list[str] | None = None,
                         region_code: str | None = None, **profile) -> Organization:
     """Edit the profile. Identity (name, type, credit code) is changed only by staff, since it was verified."""
+    _require_admin(organization, actor)
     with transaction.atomic():
         if region_code is not None and region_code != organization.region_id:
             region = Region.objects.filter(code=region_code).first()
@@ -135,9 +136,13 @@ def organization_update(*, organization: Organization, actor: User, field_codes:
 
 def credential_document_add(*, organization: Organization, actor: User, kind: str, uploaded) -> CredentialDocument:
     """Store a credential document after checking its size and real type (not its name)."""
+    _require_admin(organization, actor)
     if kind not in CredentialDocument.Kind.values:
         raise ValidationError({"kind": _("Unknown document type “%(value)s”.") % {"value": kind}})
-    info = inspect_document(uploaded)
+    try:
+        info = inspect_document(uploaded)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.error_list}) from None
     with transaction.atomic():
         document = CredentialDocument(
             organization=organization,
@@ -155,6 +160,7 @@ def credential_document_add(*, organization: Organization, actor: User, kind: st
 
 def organization_resubmit(*, organization: Organization, actor: User, note: str = "") -> Organization:
     """The applicant answers a request for documents (or a rejection) by sending the file back to review."""
+    _require_admin(organization, actor)
     now = timezone.now()
     with transaction.atomic():
         updated = Organization.objects.filter(

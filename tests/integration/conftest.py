@@ -93,6 +93,12 @@ class Racer(threading.Thread):
         finally:
             connection.close()
 
+    def wait_for(self, event: threading.Event, timeout: float = TIMEOUT) -> None:
+        """Wait until the thread sets ``event``; if it died first, raise what killed it."""
+        wait_until(lambda: event.is_set() or not self.is_alive(), timeout=timeout, message=f"{self.name} to write")
+        if not event.is_set():
+            raise AssertionError(f"{self.name} ended before writing") from self.error
+
     def finish(self, timeout: float = TIMEOUT) -> "Racer":
         self.join(timeout)
         assert not self.is_alive(), f"{self.name} did not finish within {timeout}s"

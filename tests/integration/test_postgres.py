@@ -64,7 +64,7 @@ def test_two_administrators_approving_at_once_change_the_organization_once(wait_
     # when the second approval arrives while the first is still uncommitted
     first = Racer(lambda: approve(staff[0], hold=True), "first")
     first.start()
-    assert first_has_written.wait(TIMEOUT)
+    first.wait_for(first_has_written)
     second = Racer(lambda: approve(staff[1], hold=False), "second")
     second.start()
     wait_for_blocked_session()
@@ -72,7 +72,8 @@ def test_two_administrators_approving_at_once_change_the_organization_once(wait_
     first.finish(), second.finish()
 
     # then the first wins, the second is refused by the guard, and everything happened once
-    assert first.error is None and first.result == "approved"
+    assert first.error is None
+    assert first.result == "approved"
     assert isinstance(second.error, ApplicationError)
     assert second.error.code == "bad_state"
     organization.refresh_from_db()
@@ -118,7 +119,7 @@ def test_two_registrations_of_one_name_at_once_create_one_organization(
     # "does this name exist?" check, which cannot see uncommitted rows)
     first = Racer(lambda: register(first_user, first_name, 1, hold=True), "first")
     first.start()
-    assert first_has_written.wait(TIMEOUT)
+    first.wait_for(first_has_written)
     second = Racer(lambda: register(second_user, second_name, 2, hold=False), "second")
     second.start()
     wait_for_blocked_session()

@@ -182,3 +182,30 @@ def test_member_may_leave(enterprise, verified_member):
     membership = Membership.objects.get(organization=enterprise, user=verified_member)
     services.membership_remove(membership=membership, actor=verified_member)
     assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_plain_member_cannot_change_the_organization_through_services(enterprise, verified_member):
+    before = (enterprise.description, enterprise.status)
+    with pytest.raises(ApplicationError):
+        services.organization_update(organization=enterprise, actor=verified_member, description="hijacked")
+    with pytest.raises(ApplicationError):
+        services.credential_document_add(
+            organization=enterprise, actor=verified_member, kind="other",
+            uploaded=SimpleUploadedFile("x.pdf", b"%PDF-1.4\n"),
+        )
+    Organization.objects.filter(pk=enterprise.pk).update(status=Organization.Status.NEEDS_DOCUMENTS)
+    with pytest.raises(ApplicationError):
+        services.organization_resubmit(organization=enterprise, actor=verified_member)
+    enterprise.refresh_from_db()
+    assert enterprise.description == before[0]
+    assert enterprise.status == Organization.Status.NEEDS_DOCUMENTS
+    assert CredentialDocument.objects.count() == 0
+
+
+def test_bad_upload_error_is_on_the_file_field(enterprise, enterprise_admin):
+    with pytest.raises(ValidationError) as exc:
+        services.credential_document_add(
+            organization=enterprise, actor=enterprise_admin, kind="other",
+            uploaded=SimpleUploadedFile("x.pdf", b"not a pdf"),
+        )
+    assert list(exc.value.error_dict) == ["file"]

@@ -3,6 +3,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from marketplace.models import Organization, User
 
@@ -96,8 +97,11 @@ def test_organization_form_shows_bilingual_errors(client, outsider):
     client.force_login(outsider)
     data = {"name": "宁波甬江新材料有限公司", "org_type": "enterprise", "credit_code": "91330100MA27XL0E2Y",
             "region": "330200"}
-    zh = client.post(reverse("organizations:create"), data)
-    en = client.post("/en" + reverse("organizations:create"), data)
+    with translation.override("zh-hans"):
+        zh = client.post(reverse("organizations:create"), data)
+    with translation.override("en"):
+        en = client.post(reverse("organizations:create"), data)
+    assert en.request["PATH_INFO"] == "/en/organizations/new/"
     assert zh.status_code == en.status_code == 200
     assert "校验" in zh.content.decode()
     assert "check character" in en.content.decode()
