@@ -18,7 +18,9 @@ class SignupForm(forms.Form):
     )
     email = forms.EmailField(label=_("E-mail address"))
     full_name = forms.CharField(label=_("Full name"), max_length=80, required=False)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     password2 = forms.CharField(
         label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -32,15 +34,23 @@ class SignupForm(forms.Form):
 
 class LoginForm(auth_forms.AuthenticationForm):
     username = auth_forms.UsernameField(
-        label=_("Username or e-mail"), widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label=_("Username or e-mail"),
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
 
 class QueuedPasswordResetForm(auth_forms.PasswordResetForm):
     """Sends the reset link through the e-mail task after commit instead of inside the request."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         from django.conf import settings
         from django.template import loader
 
@@ -55,7 +65,9 @@ class QueuedPasswordResetForm(auth_forms.PasswordResetForm):
 class ProfileForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=80, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
-    email = forms.EmailField(label=_("E-mail address"), help_text=_("A new address has to be verified again."))
+    email = forms.EmailField(
+        label=_("E-mail address"), help_text=_("A new address has to be verified again.")
+    )
 
 
 def region_choices():
@@ -82,12 +94,15 @@ def field_choices():
 
 class OrganizationProfileForm(forms.Form):
     region = forms.ChoiceField(label=_("Region"))
-    fields = forms.MultipleChoiceField(label=_("Technology fields"), required=False,
-                                       widget=forms.SelectMultiple(attrs={"size": 8}))
+    fields = forms.MultipleChoiceField(
+        label=_("Technology fields"), required=False, widget=forms.SelectMultiple(attrs={"size": 8})
+    )
     short_name = forms.CharField(label=_("Short name"), max_length=40, required=False)
     address = forms.CharField(label=_("Address"), max_length=200, required=False)
     website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
-    description = forms.CharField(label=_("Profile"), widget=forms.Textarea(attrs={"rows": 5}), required=False)
+    description = forms.CharField(
+        label=_("Profile"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
     contact_name = forms.CharField(label=_("Contact person"), max_length=60, required=False)
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=32, required=False)
@@ -105,7 +120,9 @@ class OrganizationCreateForm(OrganizationProfileForm):
         label=_("Unified social credit code"),
         max_length=24,
         required=False,
-        help_text=_("18 characters (GB 32100). Required for enterprises, research institutes and intermediaries."),
+        help_text=_(
+            "18 characters (GB 32100). Required for enterprises, research institutes and intermediaries."
+        ),
     )
 
     field_order = ["name", "org_type", "credit_code", "region", "fields"]
@@ -126,10 +143,18 @@ class InvitationForm(forms.Form):
 
 
 class JoinRequestForm(forms.Form):
-    message = forms.CharField(label=_("Message to the administrators"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label=_("Message to the administrators"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class ResubmitForm(forms.Form):
-    note = forms.CharField(label=_("Note for the reviewers"), max_length=1000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note for the reviewers"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -53,4 +53,6 @@ class IsOrganizationAdminOrReadOnly(permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in permissions.SAFE_METHODS:
             return True
-        return request.user.is_staff or selectors.user_is_organization_admin(user=request.user, organization=obj)
+        return request.user.is_staff or selectors.user_is_organization_admin(
+            user=request.user, organization=obj
+        )

@@ -38,7 +38,12 @@ def load_reference_data(apps, schema_editor=None) -> None:
         for sub_order, (sub, sub_zh, sub_en) in enumerate(children, start=1):
             TechnologyField.objects.update_or_create(
                 code=f"{code}.{sub}",
-                defaults={"name_zh": sub_zh, "name_en": sub_en, "parent_id": code, "sort_order": order * 100 + sub_order},
+                defaults={
+                    "name_zh": sub_zh,
+                    "name_en": sub_en,
+                    "parent_id": code,
+                    "sort_order": order * 100 + sub_order,
+                },
             )
 
     for scheme, choices in CODE_LISTS.items():

@@ -72,7 +72,9 @@ def user_is_verified_member(*, user: User, organization: Organization | None = N
 def user_is_organization_admin(*, user: User, organization: Organization) -> bool:
     if not user.is_authenticated:
         return False
-    return Membership.objects.filter(user=user, organization=organization, role=Membership.Role.ADMIN).exists()
+    return Membership.objects.filter(
+        user=user, organization=organization, role=Membership.Role.ADMIN
+    ).exists()
 
 
 def organization_members(*, organization: Organization) -> QuerySet[Membership]:
@@ -92,17 +94,17 @@ def organization_pending_invitations(*, organization: Organization) -> QuerySet[
 
 
 def organization_history(*, organization: Organization) -> QuerySet[AuditLog]:
-    return AuditLog.objects.filter(target_type="marketplace.organization", target_id=str(organization.pk)).select_related(
-        "actor"
-    )
+    return AuditLog.objects.filter(
+        target_type="marketplace.organization", target_id=str(organization.pk)
+    ).select_related("actor")
 
 
 def user_pending_invitations(*, user: User) -> QuerySet[Invitation]:
     if not user.is_authenticated or not user.is_email_verified:
         return Invitation.objects.none()
-    return Invitation.objects.filter(email__iexact=user.email, status=Invitation.Status.PENDING).select_related(
-        "organization"
-    )
+    return Invitation.objects.filter(
+        email__iexact=user.email, status=Invitation.Status.PENDING
+    ).select_related("organization")
 
 
 def notification_unread_count(*, user: User) -> int:

@@ -25,7 +25,9 @@ def notification_email_backlog_task() -> int:
     """Catch notifications whose e-mail task was lost (broker down at commit time). Claims make reruns safe."""
     # 500 per run keeps one run well inside the time limit even with a slow SMTP relay.
     ids = list(
-        Notification.objects.filter(send_email=True, emailed_at__isnull=True).order_by("pk").values_list("pk", flat=True)[:500]
+        Notification.objects.filter(send_email=True, emailed_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
     )
     for pk in ids:
         notification_email_task.delay(pk)

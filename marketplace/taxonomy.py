@@ -57,7 +57,10 @@ class BuyerType(models.TextChoices):
 class Objective(models.TextChoices):
     INDUSTRY = "industry", b("工业", "Industry")
     TRANSPORT_TELECOM = "transport_telecom", b("交通通讯", "Transport and telecommunications")
-    SOCIAL_DEVELOPMENT = "social_development", b("社会发展和经济服务", "Social development and economic services")
+    SOCIAL_DEVELOPMENT = (
+        "social_development",
+        b("社会发展和经济服务", "Social development and economic services"),
+    )
     ENERGY = "energy", b("能源生产、储存和分配", "Energy production, storage and distribution")
     HEALTH = "health", b("卫生事业", "Health")
     AGRICULTURE = "agriculture", b("农林渔业", "Agriculture, forestry and fishery")
@@ -129,64 +132,119 @@ CODE_LISTS: dict[str, type[models.TextChoices]] = {
 # The 11 technology fields of the national statistics, with the sub-fields a regional market uses to route
 # problems (the Zhejiang market's industry categories). Codes of sub-fields are "<field>.<sub>".
 TECHNOLOGY_FIELDS: list[tuple[str, str, str, list[tuple[str, str, str]]]] = [
-    ("electronic_information", "电子信息", "Electronic information", [
-        ("computer_network", "计算机及网络", "Computers and networks"),
-        ("software", "软件与信息服务", "Software and information services"),
-        ("communication", "通信技术", "Communications"),
-        ("microelectronics", "微电子与集成电路", "Microelectronics and integrated circuits"),
-        ("smart_control", "智能控制与物联网", "Intelligent control and IoT"),
-    ]),
-    ("advanced_manufacturing", "先进制造", "Advanced manufacturing", [
-        ("machinery_hardware", "机械五金", "Machinery and hardware"),
-        ("equipment", "装备制造", "Equipment manufacturing"),
-        ("moulds_plastics", "模具与塑料加工", "Moulds and plastics processing"),
-        ("textiles", "纺织", "Textiles"),
-        ("light_industry_food", "轻工食品", "Light industry and food"),
-        ("chemical_engineering", "化工", "Chemical engineering"),
-    ]),
-    ("aerospace", "航空航天", "Aerospace", [
-        ("aircraft", "航空器及部件", "Aircraft and components"),
-        ("satellite_applications", "卫星应用", "Satellite applications"),
-    ]),
-    ("modern_transport", "现代交通", "Modern transport", [
-        ("automotive", "汽车及零部件", "Automotive and parts"),
-        ("rail_transit", "轨道交通", "Rail transit"),
-        ("shipbuilding", "船舶与海洋工程", "Shipbuilding and marine engineering"),
-    ]),
-    ("biomedicine", "生物、医药和医疗器械", "Biology, medicine and medical devices", [
-        ("pharmaceuticals", "化学药与中药", "Pharmaceuticals and traditional medicine"),
-        ("biotechnology", "生物技术", "Biotechnology"),
-        ("medical_devices", "医疗器械", "Medical devices"),
-    ]),
-    ("new_materials", "新材料及其应用", "New materials and their applications", [
-        ("polymers", "高分子材料", "Polymers"),
-        ("metals", "金属材料", "Metallic materials"),
-        ("inorganic", "无机非金属材料", "Inorganic non-metallic materials"),
-        ("composites", "复合材料", "Composites"),
-    ]),
-    ("new_energy", "新能源与高效节能", "New energy and energy efficiency", [
-        ("solar_wind", "太阳能与风能", "Solar and wind"),
-        ("energy_storage", "储能与电池", "Energy storage and batteries"),
-        ("energy_saving", "工业节能", "Industrial energy saving"),
-    ]),
-    ("environment", "环境保护与资源综合利用", "Environmental protection and resource utilisation", [
-        ("water_treatment", "水污染治理", "Water treatment"),
-        ("air_pollution", "大气污染防治", "Air pollution control"),
-        ("solid_waste", "固废处理与资源化", "Solid waste and recycling"),
-    ]),
-    ("nuclear", "核应用技术", "Nuclear applications", [
-        ("nuclear_power", "核能", "Nuclear power"),
-        ("radiation", "辐射技术应用", "Radiation technology"),
-    ]),
-    ("agriculture", "农业", "Agriculture", [
-        ("crop_breeding", "种植与育种", "Crops and breeding"),
-        ("animal_husbandry", "畜牧水产", "Animal husbandry and aquaculture"),
-        ("agricultural_machinery", "农业机械", "Agricultural machinery"),
-        ("food_processing", "农产品加工", "Agricultural product processing"),
-    ]),
-    ("urban_social", "城市建设与社会发展", "Urban construction and social development", [
-        ("construction", "建筑工程", "Construction engineering"),
-        ("public_safety", "公共安全", "Public safety"),
-        ("culture_education", "文化教育", "Culture and education"),
-    ]),
+    (
+        "electronic_information",
+        "电子信息",
+        "Electronic information",
+        [
+            ("computer_network", "计算机及网络", "Computers and networks"),
+            ("software", "软件与信息服务", "Software and information services"),
+            ("communication", "通信技术", "Communications"),
+            ("microelectronics", "微电子与集成电路", "Microelectronics and integrated circuits"),
+            ("smart_control", "智能控制与物联网", "Intelligent control and IoT"),
+        ],
+    ),
+    (
+        "advanced_manufacturing",
+        "先进制造",
+        "Advanced manufacturing",
+        [
+            ("machinery_hardware", "机械五金", "Machinery and hardware"),
+            ("equipment", "装备制造", "Equipment manufacturing"),
+            ("moulds_plastics", "模具与塑料加工", "Moulds and plastics processing"),
+            ("textiles", "纺织", "Textiles"),
+            ("light_industry_food", "轻工食品", "Light industry and food"),
+            ("chemical_engineering", "化工", "Chemical engineering"),
+        ],
+    ),
+    (
+        "aerospace",
+        "航空航天",
+        "Aerospace",
+        [
+            ("aircraft", "航空器及部件", "Aircraft and components"),
+            ("satellite_applications", "卫星应用", "Satellite applications"),
+        ],
+    ),
+    (
+        "modern_transport",
+        "现代交通",
+        "Modern transport",
+        [
+            ("automotive", "汽车及零部件", "Automotive and parts"),
+            ("rail_transit", "轨道交通", "Rail transit"),
+            ("shipbuilding", "船舶与海洋工程", "Shipbuilding and marine engineering"),
+        ],
+    ),
+    (
+        "biomedicine",
+        "生物、医药和医疗器械",
+        "Biology, medicine and medical devices",
+        [
+            ("pharmaceuticals", "化学药与中药", "Pharmaceuticals and traditional medicine"),
+            ("biotechnology", "生物技术", "Biotechnology"),
+            ("medical_devices", "医疗器械", "Medical devices"),
+        ],
+    ),
+    (
+        "new_materials",
+        "新材料及其应用",
+        "New materials and their applications",
+        [
+            ("polymers", "高分子材料", "Polymers"),
+            ("metals", "金属材料", "Metallic materials"),
+            ("inorganic", "无机非金属材料", "Inorganic non-metallic materials"),
+            ("composites", "复合材料", "Composites"),
+        ],
+    ),
+    (
+        "new_energy",
+        "新能源与高效节能",
+        "New energy and energy efficiency",
+        [
+            ("solar_wind", "太阳能与风能", "Solar and wind"),
+            ("energy_storage", "储能与电池", "Energy storage and batteries"),
+            ("energy_saving", "工业节能", "Industrial energy saving"),
+        ],
+    ),
+    (
+        "environment",
+        "环境保护与资源综合利用",
+        "Environmental protection and resource utilisation",
+        [
+            ("water_treatment", "水污染治理", "Water treatment"),
+            ("air_pollution", "大气污染防治", "Air pollution control"),
+            ("solid_waste", "固废处理与资源化", "Solid waste and recycling"),
+        ],
+    ),
+    (
+        "nuclear",
+        "核应用技术",
+        "Nuclear applications",
+        [
+            ("nuclear_power", "核能", "Nuclear power"),
+            ("radiation", "辐射技术应用", "Radiation technology"),
+        ],
+    ),
+    (
+        "agriculture",
+        "农业",
+        "Agriculture",
+        [
+            ("crop_breeding", "种植与育种", "Crops and breeding"),
+            ("animal_husbandry", "畜牧水产", "Animal husbandry and aquaculture"),
+            ("agricultural_machinery", "农业机械", "Agricultural machinery"),
+            ("food_processing", "农产品加工", "Agricultural product processing"),
+        ],
+    ),
+    (
+        "urban_social",
+        "城市建设与社会发展",
+        "Urban construction and social development",
+        [
+            ("construction", "建筑工程", "Construction engineering"),
+            ("public_safety", "公共安全", "Public safety"),
+            ("culture_education", "文化教育", "Culture and education"),
+        ],
+    ),
 ]

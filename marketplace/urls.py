@@ -21,7 +21,11 @@ account_patterns = (
             accounts.PasswordResetConfirmView.as_view(),
             name="password_reset_confirm",
         ),
-        path("password/reset/done/", accounts.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+        path(
+            "password/reset/done/",
+            accounts.PasswordResetCompleteView.as_view(),
+            name="password_reset_complete",
+        ),
     ],
     "accounts",
 )
@@ -38,9 +42,15 @@ organization_patterns = (
         path("<int:pk>/join/", organizations.join_request, name="join"),
         path("<int:pk>/members/", organizations.members, name="members"),
         path("<int:pk>/members/<int:membership_id>/", organizations.member_change, name="member_change"),
-        path("join-requests/<int:request_id>/", organizations.join_request_decide, name="join_request_decide"),
+        path(
+            "join-requests/<int:request_id>/", organizations.join_request_decide, name="join_request_decide"
+        ),
         path("invitations/<str:token>/", organizations.invitation, name="invitation"),
-        path("invitations/<int:invitation_id>/revoke/", organizations.invitation_revoke, name="invitation_revoke"),
+        path(
+            "invitations/<int:invitation_id>/revoke/",
+            organizations.invitation_revoke,
+            name="invitation_revoke",
+        ),
     ],
     "organizations",
 )

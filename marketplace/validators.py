@@ -32,7 +32,9 @@ def validate_credit_code(value: str) -> str:
         ) from None
     except stdnum_exceptions.ValidationError:
         raise ValidationError(
-            _("A unified social credit code has 8 digits followed by 10 digits or capital letters (not I, O, S, V, Z)."),
+            _(
+                "A unified social credit code has 8 digits followed by 10 digits or capital letters (not I, O, S, V, Z)."
+            ),
             code="credit_code_format",
         ) from None
 
@@ -72,7 +74,8 @@ def inspect_document(uploaded) -> dict:
         )
     if not name.endswith(ALLOWED_DOCUMENT_TYPES[kind.mime]):
         raise ValidationError(
-            _("The file name does not match its content (a %(type)s file).") % {"type": kind.extension.upper()},
+            _("The file name does not match its content (a %(type)s file).")
+            % {"type": kind.extension.upper()},
             code="file_extension",
         )
     digest = hashlib.sha256()

@@ -47,7 +47,9 @@ PROVINCE_EN = {
 }
 SUFFIX = re.compile(r"(自治州|自治区|地区|林区|省|市|盟)$")
 # Ethnic groups named in the names of autonomous prefectures, stripped for the short English name.
-ETHNIC = re.compile(r"((壮|苗|朝鲜|藏|彝|布依|侗|土家|哈尼|傣|白|景颇|傈僳|回|羌)族|(蒙古|哈萨克|柯尔克孜)族?)$")
+ETHNIC = re.compile(
+    r"((壮|苗|朝鲜|藏|彝|布依|侗|土家|哈尼|傣|白|景颇|傈僳|回|羌)族|(蒙古|哈萨克|柯尔克孜)族?)$"
+)
 
 
 def english(code: str, name: str) -> str:

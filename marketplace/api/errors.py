@@ -18,7 +18,10 @@ from marketplace.exceptions import ApplicationError
 
 def _django_validation_fields(exc: DjangoValidationError) -> dict:
     if hasattr(exc, "error_dict"):
-        return {key: [str(m) for error in errors for m in error.messages] for key, errors in exc.error_dict.items()}
+        return {
+            key: [str(m) for error in errors for m in error.messages]
+            for key, errors in exc.error_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 

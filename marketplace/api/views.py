@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 from marketplace import selectors
 from marketplace.api import serializers as s
 from marketplace.exceptions import ApplicationError
+from marketplace.filters import OrganizationFilter
 from marketplace.models import (
     Classification,
     Invitation,
@@ -64,7 +65,6 @@ from marketplace.services import (
     organization_update,
     user_update_profile,
 )
-from marketplace.taxonomy import OrganizationType
 
 # --- helpers and permissions --------------------------------------------------------------------------------
 
@@ -180,41 +180,6 @@ class MeView(APIView):
 
 
 # --- organizations -----------------------------------------------------------------------------------------
-
-
-class OrganizationFilter(django_filters.FilterSet):
-    org_type = django_filters.ChoiceFilter(choices=OrganizationType.choices)
-    status = django_filters.ChoiceFilter(
-        choices=Organization.Status.choices,
-        help_text=gettext_lazy(
-            "Outsiders only ever see verified organizations; useful to staff and members."
-        ),
-    )
-    region = django_filters.CharFilter(
-        method="filter_region",
-        help_text=gettext_lazy("GB/T 2260 code; a province code also matches its cities."),
-    )
-    field = django_filters.CharFilter(
-        method="filter_field",
-        help_text=gettext_lazy("Technology field code; a top-level field also matches its sub-fields."),
-    )
-    q = django_filters.CharFilter(method="filter_q", help_text=gettext_lazy("Search in the name."))
-
-    class Meta:
-        model = Organization
-        fields = ["org_type", "status"]
-
-    def filter_region(self, queryset, name, value):
-        return queryset.filter(Q(region__code=value) | Q(region__parent__code=value))
-
-    def filter_field(self, queryset, name, value):
-        return queryset.filter(Q(fields__code=value) | Q(fields__parent__code=value)).distinct()
-
-    def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(name__icontains=value) | Q(short_name__icontains=value))
 
 
 def _organization_input(data: dict) -> dict:

@@ -1,7 +1,13 @@
 from marketplace.models.accounts import User
 from marketplace.models.activity import AuditLog, Notification
 from marketplace.models.base import TimeStampedModel
-from marketplace.models.organizations import CredentialDocument, Invitation, JoinRequest, Membership, Organization
+from marketplace.models.organizations import (
+    CredentialDocument,
+    Invitation,
+    JoinRequest,
+    Membership,
+    Organization,
+)
 from marketplace.models.reference import Classification, Region, TechnologyField, province_code
 
 __all__ = [

@@ -44,7 +44,10 @@ class Organization(TimeStampedModel):
     website = models.URLField(_("website"), blank=True)
     description = models.TextField(_("profile"), blank=True)
     fields = models.ManyToManyField(
-        "marketplace.TechnologyField", blank=True, related_name="organizations", verbose_name=_("technology fields")
+        "marketplace.TechnologyField",
+        blank=True,
+        related_name="organizations",
+        verbose_name=_("technology fields"),
     )
     contact_name = models.CharField(_("contact person"), max_length=60, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
@@ -109,7 +112,9 @@ class Membership(TimeStampedModel):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_organization"),
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_organization"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -128,7 +133,9 @@ class Invitation(TimeStampedModel):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField(_("e-mail address"))
-    role = models.CharField(_("role"), max_length=12, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    role = models.CharField(
+        _("role"), max_length=12, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
     token = models.CharField(max_length=64, unique=True, editable=False)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

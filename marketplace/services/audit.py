@@ -3,7 +3,9 @@ from django.db import models
 from marketplace.models import AuditLog
 
 
-def audit_log(*, actor, action: str, target: models.Model, reason: str = "", data: dict | None = None) -> AuditLog:
+def audit_log(
+    *, actor, action: str, target: models.Model, reason: str = "", data: dict | None = None
+) -> AuditLog:
     """Record a decision. Call inside the transaction of the change it describes, so both land or neither."""
     return AuditLog.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,

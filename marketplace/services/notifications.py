@@ -26,7 +26,9 @@ def bilingual_subject(render) -> str:
     return zh if zh == en else f"{zh} / {en}"
 
 
-def notification_create(*, user, subject: str, body: str, url: str = "", send_email: bool = True) -> Notification:
+def notification_create(
+    *, user, subject: str, body: str, url: str = "", send_email: bool = True
+) -> Notification:
     """Tell one user something, on the website and by e-mail after the surrounding transaction commits."""
     from marketplace import tasks
 
@@ -52,7 +54,9 @@ def notification_send_email(*, notification: Notification) -> bool:
         return False
     body = notification.body
     if notification.url:
-        link = notification.url if notification.url.startswith("http") else settings.SITE_URL + notification.url
+        link = (
+            notification.url if notification.url.startswith("http") else settings.SITE_URL + notification.url
+        )
         body = f"{body}\n\n{link}"
     try:
         send_mail(

@@ -32,37 +32,56 @@ class Decision:
 
 DECISIONS = {
     "approve": Decision(
-        "organization.approve", S.VERIFIED, (S.PENDING,),
+        "organization.approve",
+        S.VERIFIED,
+        (S.PENDING,),
         gettext_lazy("%(organization)s has been verified"),
-        gettext_lazy("Your organization %(organization)s is verified. You can now publish demands and listings, "
-                     "bid and sign contracts on the technology market."),
+        gettext_lazy(
+            "Your organization %(organization)s is verified. You can now publish demands and listings, "
+            "bid and sign contracts on the technology market."
+        ),
     ),
     "reject": Decision(
-        "organization.reject", S.REJECTED, (S.PENDING, S.NEEDS_DOCUMENTS),
+        "organization.reject",
+        S.REJECTED,
+        (S.PENDING, S.NEEDS_DOCUMENTS),
         gettext_lazy("The verification of %(organization)s was rejected"),
-        gettext_lazy("The registration of %(organization)s was not approved. You may correct it and apply again."),
+        gettext_lazy(
+            "The registration of %(organization)s was not approved. You may correct it and apply again."
+        ),
     ),
     "request_documents": Decision(
-        "organization.request_documents", S.NEEDS_DOCUMENTS, (S.PENDING,),
+        "organization.request_documents",
+        S.NEEDS_DOCUMENTS,
+        (S.PENDING,),
         gettext_lazy("More documents are needed to verify %(organization)s"),
-        gettext_lazy("To verify %(organization)s we need more documents. Upload them on the organization page "
-                     "and resubmit."),
+        gettext_lazy(
+            "To verify %(organization)s we need more documents. Upload them on the organization page "
+            "and resubmit."
+        ),
     ),
     "suspend": Decision(
-        "organization.suspend", S.SUSPENDED, (S.VERIFIED,),
+        "organization.suspend",
+        S.SUSPENDED,
+        (S.VERIFIED,),
         gettext_lazy("%(organization)s has been suspended"),
-        gettext_lazy("%(organization)s has been suspended and can no longer act on the market until it is "
-                     "reinstated."),
+        gettext_lazy(
+            "%(organization)s has been suspended and can no longer act on the market until it is reinstated."
+        ),
     ),
     "reinstate": Decision(
-        "organization.reinstate", S.VERIFIED, (S.SUSPENDED,),
+        "organization.reinstate",
+        S.VERIFIED,
+        (S.SUSPENDED,),
         gettext_lazy("%(organization)s has been reinstated"),
         gettext_lazy("%(organization)s has been reinstated and may act on the market again."),
     ),
 }
 
 
-def organization_decide(*, organization: Organization, decision: str, actor: User, reason: str) -> Organization:
+def organization_decide(
+    *, organization: Organization, decision: str, actor: User, reason: str
+) -> Organization:
     """Apply one administrator decision. ``reason`` is required: it is shown to the applicant and audited."""
     rule = DECISIONS.get(decision)
     if rule is None:
@@ -71,8 +90,9 @@ def organization_decide(*, organization: Organization, decision: str, actor: Use
         raise ApplicationError(_("Only platform administrators decide on verification."), code="not_staff")
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError(_("Please give a reason for this decision; the applicant will see it."),
-                               code="reason_required")
+        raise ApplicationError(
+            _("Please give a reason for this decision; the applicant will see it."), code="reason_required"
+        )
     now = timezone.now()
     changes = {"status": rule.target, "status_reason": reason, "status_changed_at": now, "updated_at": now}
     if decision == "approve":
@@ -88,8 +108,13 @@ def organization_decide(*, organization: Organization, decision: str, actor: Use
             )
         previous = organization.status
         organization.refresh_from_db()
-        audit_log(actor=actor, action=rule.action, target=organization, reason=reason,
-                  data={"from": previous, "to": rule.target})
+        audit_log(
+            actor=actor,
+            action=rule.action,
+            target=organization,
+            reason=reason,
+            data={"from": previous, "to": rule.target},
+        )
         _tell_admins(organization, rule, reason)
     return organization
 

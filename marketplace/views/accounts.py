@@ -25,13 +25,18 @@ def signup(request):
         data = form.cleaned_data
         try:
             user = services.user_signup(
-                username=data["username"], email=data["email"], password=data["password1"], full_name=data["full_name"]
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                full_name=data["full_name"],
             )
         except ValidationError as exc:
             form_apply_error(form, exc)
         else:
             login(request, user, backend="marketplace.auth_backends.UsernameOrEmailBackend")
-            messages.success(request, _("Welcome! We have sent a verification link to %(email)s.") % {"email": user.email})
+            messages.success(
+                request, _("Welcome! We have sent a verification link to %(email)s.") % {"email": user.email}
+            )
             return redirect("dashboard")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -52,7 +57,10 @@ def verify_email(request, uidb64, token):
     except (User.DoesNotExist, ValueError, TypeError, OverflowError):
         user = None
     if user is None:
-        messages.error(request, _("This verification link is invalid or has expired. Request a new one from your dashboard."))
+        messages.error(
+            request,
+            _("This verification link is invalid or has expired. Request a new one from your dashboard."),
+        )
         return redirect("home")
     try:
         services.user_verify_email(user=user, token=token)
@@ -71,7 +79,9 @@ def resend_verification(request):
     except ApplicationError as exc:
         messages.info(request, exc.message)
     else:
-        messages.success(request, _("We have sent a new verification link to %(email)s.") % {"email": request.user.email})
+        messages.success(
+            request, _("We have sent a new verification link to %(email)s.") % {"email": request.user.email}
+        )
     return redirect("dashboard")
 
 
@@ -114,7 +124,9 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/message.html"
     extra_context = {
         "title": gettext_lazy("Check your e-mail"),
-        "text": gettext_lazy("If an account uses that address, a link to choose a new password is on its way."),
+        "text": gettext_lazy(
+            "If an account uses that address, a link to choose a new password is on its way."
+        ),
     }
 
 
@@ -126,4 +138,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/message.html"
-    extra_context = {"title": gettext_lazy("Password changed"), "text": gettext_lazy("You can now log in with your new password.")}
+    extra_context = {
+        "title": gettext_lazy("Password changed"),
+        "text": gettext_lazy("You can now log in with your new password."),
+    }

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace import selectors, services
 from marketplace.exceptions import ApplicationError
+from marketplace.filters import OrganizationFilter
 from marketplace.forms import (
     DocumentForm,
     InvitationForm,
@@ -26,28 +26,25 @@ from marketplace.views.helpers import form_apply_error
 
 def _admin_organization(request, pk) -> Organization:
     organization = selectors.organization_get_for_user(user=request.user, pk=pk)
-    if not (request.user.is_staff or selectors.user_is_organization_admin(user=request.user, organization=organization)):
+    if not (
+        request.user.is_staff
+        or selectors.user_is_organization_admin(user=request.user, organization=organization)
+    ):
         raise PermissionDenied(_("Only an administrator of this organization can do this."))
     return organization
 
 
 def organization_list(request):
-    qs = selectors.organization_list_public()
-    q = request.GET.get("q", "").strip()
-    org_type = request.GET.get("type", "")
-    region = request.GET.get("region", "")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(description__icontains=q))
-    if org_type in OrganizationType.values:
-        qs = qs.filter(org_type=org_type)
-    if region:
-        qs = qs.filter(Q(region__code=region) | Q(region__parent__code=region))
-    page = Paginator(qs.order_by("name"), 20).get_page(request.GET.get("page"))
+    # The public directory shows verified organizations only, whatever "status" a visitor puts in the URL.
+    params = request.GET.copy()
+    params.pop("status", None)
+    filterset = OrganizationFilter(params, queryset=selectors.organization_list_public())
+    page = Paginator(filterset.qs.order_by("name"), 20).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "q": q,
-        "org_type": org_type,
-        "region": region,
+        "q": params.get("q", ""),
+        "org_type": params.get("org_type", ""),
+        "region": params.get("region", ""),
         "types": OrganizationType.choices,
         "provinces": Region.objects.filter(level=Region.Level.PROVINCE).order_by("code"),
     }
@@ -64,7 +61,9 @@ def organization_detail(request, pk):
         "is_admin": is_admin,
         # Contact details are for members and for whoever acts for a verified organization (permissions.py).
         "show_contact": membership is not None or can_act_as_verified(request.user),
-        "documents": selectors.organization_documents(organization=organization) if (membership or is_admin) else [],
+        "documents": selectors.organization_documents(organization=organization)
+        if (membership or is_admin)
+        else [],
         "history": selectors.organization_history(organization=organization)[:20] if is_admin else [],
         "join_form": JoinRequestForm() if request.user.is_authenticated and membership is None else None,
         "resubmit_form": ResubmitForm() if is_admin else None,
@@ -124,7 +123,9 @@ def organization_edit(request, pk):
             messages.success(request, _("The profile has been saved."))
             return redirect("organizations:detail", pk=organization.pk)
     title = _("Edit %(name)s") % {"name": organization.name}
-    return render(request, "organizations/form.html", {"form": form, "title": title, "organization": organization})
+    return render(
+        request, "organizations/form.html", {"form": form, "title": title, "organization": organization}
+    )
 
 
 @login_required
@@ -135,7 +136,10 @@ def document_upload(request, pk):
     if form.is_valid():
         try:
             services.credential_document_add(
-                organization=organization, actor=request.user, kind=form.cleaned_data["kind"], uploaded=form.cleaned_data["file"]
+                organization=organization,
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                uploaded=form.cleaned_data["file"],
             )
         except (ValidationError, ApplicationError) as exc:
             form_apply_error(form, exc)
@@ -152,10 +156,17 @@ def document_upload(request, pk):
 def document_download(request, document_id):
     """Credential documents are never public: members of the organization and staff only."""
     document = get_object_or_404(CredentialDocument.objects.select_related("organization"), pk=document_id)
-    if not (request.user.is_staff or selectors.membership_get(user=request.user, organization=document.organization)):
+    if not (
+        request.user.is_staff
+        or selectors.membership_get(user=request.user, organization=document.organization)
+    ):
         raise Http404
-    return FileResponse(document.file.open("rb"), as_attachment=True, filename=document.original_name,
-                        content_type=document.content_type)
+    return FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
 
 
 @login_required
@@ -184,8 +195,10 @@ def join_request(request, pk):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Your request has been sent to the administrators of %(name)s.")
-                         % {"name": organization.name})
+        messages.success(
+            request,
+            _("Your request has been sent to the administrators of %(name)s.") % {"name": organization.name},
+        )
     return redirect("organizations:detail", pk=organization.pk)
 
 
@@ -206,15 +219,21 @@ def members(request, pk):
             except (ValidationError, ApplicationError) as exc:
                 form_apply_error(form, exc)
             else:
-                messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+                )
                 return redirect("organizations:members", pk=organization.pk)
     context = {
         "organization": organization,
         "membership": membership,
         "is_admin": is_admin,
         "members": selectors.organization_members(organization=organization),
-        "join_requests": selectors.organization_pending_join_requests(organization=organization) if is_admin else [],
-        "invitations": selectors.organization_pending_invitations(organization=organization) if is_admin else [],
+        "join_requests": selectors.organization_pending_join_requests(organization=organization)
+        if is_admin
+        else [],
+        "invitations": selectors.organization_pending_invitations(organization=organization)
+        if is_admin
+        else [],
         "form": form,
         "roles": Membership.Role.choices,
     }
@@ -233,7 +252,9 @@ def member_change(request, pk, membership_id):
             if membership.user_id == request.user.pk:
                 return redirect("dashboard")
         else:
-            services.membership_set_role(membership=membership, actor=request.user, role=request.POST.get("role", ""))
+            services.membership_set_role(
+                membership=membership, actor=request.user, role=request.POST.get("role", "")
+            )
             messages.success(request, _("The role has been changed."))
     except (ValidationError, ApplicationError) as exc:
         messages.error(request, exc.message if isinstance(exc, ApplicationError) else " ".join(exc.messages))
@@ -243,10 +264,13 @@ def member_change(request, pk, membership_id):
 @login_required
 @require_POST
 def join_request_decide(request, request_id):
-    join_request = get_object_or_404(JoinRequest.objects.select_related("organization", "user"), pk=request_id)
+    join_request = get_object_or_404(
+        JoinRequest.objects.select_related("organization", "user"), pk=request_id
+    )
     try:
-        services.join_request_decide(join_request=join_request, actor=request.user,
-                                     approve=request.POST.get("decision") == "approve")
+        services.join_request_decide(
+            join_request=join_request, actor=request.user, approve=request.POST.get("decision") == "approve"
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
@@ -255,7 +279,9 @@ def join_request_decide(request, request_id):
 
 
 def invitation(request, token):
-    invitation = get_object_or_404(Invitation.objects.select_related("organization", "invited_by"), token=token)
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("organization", "invited_by"), token=token
+    )
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect(f"{request.get_full_path()}")

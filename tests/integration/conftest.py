@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.db import connection, connections
@@ -70,8 +71,12 @@ def celery_worker(transactional_db, settings):
     finally:
         task_postrun.disconnect(on_postrun)
         celery_app.amqp.queues.deselect([queue])
-        with celery_app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
+        # The queue, its exchange and kombu's binding keys: leave nothing behind in the test Redis database.
+        redis_client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        keys = list(redis_client.scan_iter(match=f"*{queue}*"))
+        if keys:
+            redis_client.delete(*keys)
+        redis_client.close()
         for key, value in saved.items():
             conf[key] = value
 
@@ -95,7 +100,9 @@ class Racer(threading.Thread):
 
     def wait_for(self, event: threading.Event, timeout: float = TIMEOUT) -> None:
         """Wait until the thread sets ``event``; if it died first, raise what killed it."""
-        wait_until(lambda: event.is_set() or not self.is_alive(), timeout=timeout, message=f"{self.name} to write")
+        wait_until(
+            lambda: event.is_set() or not self.is_alive(), timeout=timeout, message=f"{self.name} to write"
+        )
         if not event.is_set():
             raise AssertionError(f"{self.name} ended before writing") from self.error
 
@@ -118,6 +125,8 @@ def sessions_waiting_for_a_lock() -> int:
 @pytest.fixture
 def wait_for_blocked_session():
     def wait():
-        wait_until(lambda: sessions_waiting_for_a_lock() >= 1, message="the second transaction to block on a lock")
+        wait_until(
+            lambda: sessions_waiting_for_a_lock() >= 1, message="the second transaction to block on a lock"
+        )
 
     return wait

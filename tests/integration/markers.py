@@ -8,7 +8,9 @@ import pytest
 from django.conf import settings
 
 USES_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-USES_REDIS_BROKER = bool(settings.REDIS_URL) and settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+USES_REDIS_BROKER = bool(settings.REDIS_URL) and settings.CELERY_BROKER_URL.startswith(
+    ("redis://", "rediss://")
+)
 
 requires_postgres = pytest.mark.skipif(
     not USES_POSTGRES,

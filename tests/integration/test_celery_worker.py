@@ -81,7 +81,9 @@ def test_approval_reaches_every_organization_admin_through_the_worker(celery_wor
     staff = UserFactory(staff=True)
 
     # when an administrator approves it
-    services.organization_decide(organization=organization, decision="approve", actor=staff, reason="核验一致。")
+    services.organization_decide(
+        organization=organization, decision="approve", actor=staff, reason="核验一致。"
+    )
 
     # then each organization admin gets one e-mail, sent by the worker
     wait_until(lambda: len(mail.outbox) == 2, message="two e-mails")

@@ -55,7 +55,9 @@ def test_two_administrators_approving_at_once_change_the_organization_once(wait_
     def approve(actor, *, hold: bool):
         org = Organization.objects.get(pk=organization.pk)
         with transaction.atomic():
-            services.organization_decide(organization=org, decision="approve", actor=actor, reason="核验一致。")
+            services.organization_decide(
+                organization=org, decision="approve", actor=actor, reason="核验一致。"
+            )
             if hold:
                 first_has_written.set()
                 assert release_first.wait(TIMEOUT)

@@ -37,7 +37,10 @@ def test_create_registers_a_pending_organization_with_the_user_as_admin(outsider
     ]
     membership = Membership.objects.get(organization=org)
     assert (membership.user, membership.role) == (outsider, Membership.Role.ADMIN)
-    assert AuditLog.objects.filter(action="organization.register", target_id=str(org.pk), actor=outsider).count() == 1
+    assert (
+        AuditLog.objects.filter(action="organization.register", target_id=str(org.pk), actor=outsider).count()
+        == 1
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +107,9 @@ def test_errors_are_in_chinese_and_english(outsider):
 def test_document_upload_stores_the_digest(enterprise, enterprise_admin):
     pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"
     document = services.credential_document_add(
-        organization=enterprise, actor=enterprise_admin, kind="business_license",
+        organization=enterprise,
+        actor=enterprise_admin,
+        kind="business_license",
         uploaded=SimpleUploadedFile("营业执照.pdf", pdf),
     )
     assert document.size == len(pdf)
@@ -117,7 +122,9 @@ def test_document_upload_stores_the_digest(enterprise, enterprise_admin):
 def test_bad_upload_saves_nothing(enterprise, enterprise_admin):
     with pytest.raises(ValidationError):
         services.credential_document_add(
-            organization=enterprise, actor=enterprise_admin, kind="business_license",
+            organization=enterprise,
+            actor=enterprise_admin,
+            kind="business_license",
             uploaded=SimpleUploadedFile("licence.pdf", b"MZ\x90\x00 an executable"),
         )
     assert CredentialDocument.objects.count() == 0
@@ -126,8 +133,9 @@ def test_bad_upload_saves_nothing(enterprise, enterprise_admin):
 
 def test_invitation_flow(enterprise, enterprise_admin, outsider, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.invitation_create(organization=enterprise, actor=enterprise_admin,
-                                                email=outsider.email.upper(), role="member")
+        invitation = services.invitation_create(
+            organization=enterprise, actor=enterprise_admin, email=outsider.email.upper(), role="member"
+        )
     membership = services.invitation_accept(invitation=invitation, user=outsider)
 
     assert (membership.organization, membership.role) == (enterprise, Membership.Role.MEMBER)
@@ -146,7 +154,9 @@ def test_plain_member_cannot_invite(enterprise, verified_member):
 
 
 def test_invitation_for_someone_else_is_refused(enterprise, enterprise_admin, outsider):
-    invitation = services.invitation_create(organization=enterprise, actor=enterprise_admin, email="other@example.com")
+    invitation = services.invitation_create(
+        organization=enterprise, actor=enterprise_admin, email="other@example.com"
+    )
     with pytest.raises(ApplicationError) as exc:
         services.invitation_accept(invitation=invitation, user=outsider)
     assert exc.value.code == "wrong_invitee"
@@ -154,7 +164,9 @@ def test_invitation_for_someone_else_is_refused(enterprise, enterprise_admin, ou
 
 
 def test_join_request_approved_by_admin(enterprise, enterprise_admin, outsider):
-    join_request = services.join_request_create(organization=enterprise, user=outsider, message="我是研发部的")
+    join_request = services.join_request_create(
+        organization=enterprise, user=outsider, message="我是研发部的"
+    )
     with pytest.raises(ApplicationError):
         services.join_request_create(organization=enterprise, user=outsider)
 
@@ -190,7 +202,9 @@ def test_plain_member_cannot_change_the_organization_through_services(enterprise
         services.organization_update(organization=enterprise, actor=verified_member, description="hijacked")
     with pytest.raises(ApplicationError):
         services.credential_document_add(
-            organization=enterprise, actor=verified_member, kind="other",
+            organization=enterprise,
+            actor=verified_member,
+            kind="other",
             uploaded=SimpleUploadedFile("x.pdf", b"%PDF-1.4\n"),
         )
     Organization.objects.filter(pk=enterprise.pk).update(status=Organization.Status.NEEDS_DOCUMENTS)
@@ -205,7 +219,9 @@ def test_plain_member_cannot_change_the_organization_through_services(enterprise
 def test_bad_upload_error_is_on_the_file_field(enterprise, enterprise_admin):
     with pytest.raises(ValidationError) as exc:
         services.credential_document_add(
-            organization=enterprise, actor=enterprise_admin, kind="other",
+            organization=enterprise,
+            actor=enterprise_admin,
+            kind="other",
             uploaded=SimpleUploadedFile("x.pdf", b"not a pdf"),
         )
     assert list(exc.value.error_dict) == ["file"]

@@ -8,7 +8,11 @@ from django.test import RequestFactory
 from rest_framework.test import APIRequestFactory
 
 from marketplace.models import Organization
-from marketplace.permissions import IsVerifiedOrganizationMember, can_act_as_verified, verified_organization_required
+from marketplace.permissions import (
+    IsVerifiedOrganizationMember,
+    can_act_as_verified,
+    verified_organization_required,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,17 @@ def test_every_province_level_division_and_prefecture_city():
     assert Region.objects.get(code="990000").name_zh == "境外/其他"
     zhejiang = Region.objects.get(code="330000")
     assert sorted(zhejiang.children.values_list("code", flat=True)) == [
-        "330100", "330200", "330300", "330400", "330500", "330600", "330700", "330800", "330900", "331000", "331100",
+        "330100",
+        "330200",
+        "330300",
+        "330400",
+        "330500",
+        "330600",
+        "330700",
+        "330800",
+        "330900",
+        "331000",
+        "331100",
     ]
     for code in ("710000", "810000", "820000"):
         assert Region.objects.filter(code=code, level="province").exists()
@@ -40,8 +50,17 @@ def test_region_names_follow_the_language():
 def test_the_eleven_technology_fields():
     top = list(TechnologyField.objects.filter(parent=None).values_list("code", flat=True))
     assert top == [
-        "electronic_information", "advanced_manufacturing", "aerospace", "modern_transport", "biomedicine",
-        "new_materials", "new_energy", "environment", "nuclear", "agriculture", "urban_social",
+        "electronic_information",
+        "advanced_manufacturing",
+        "aerospace",
+        "modern_transport",
+        "biomedicine",
+        "new_materials",
+        "new_energy",
+        "environment",
+        "nuclear",
+        "agriculture",
+        "urban_social",
     ]
     assert TechnologyField.objects.get(code="biomedicine").name_zh == "生物、医药和医疗器械"
     assert TechnologyField.objects.get(code="advanced_manufacturing.machinery_hardware").name_zh == "机械五金"
@@ -49,7 +68,10 @@ def test_the_eleven_technology_fields():
 
 def test_code_lists_are_in_the_database_with_both_languages():
     for scheme, choices in CODE_LISTS.items():
-        assert list(Classification.objects.filter(scheme=scheme).values_list("code", flat=True)) == choices.values
+        assert (
+            list(Classification.objects.filter(scheme=scheme).values_list("code", flat=True))
+            == choices.values
+        )
     row = Classification.objects.get(scheme="objective", code="social_development")
     assert (row.name_zh, row.name_en) == ("社会发展和经济服务", "Social development and economic services")
     assert Classification.objects.filter(scheme="contract_type").count() == 4

@@ -1,4 +1,3 @@
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -47,12 +46,10 @@ def test_forbidden_letters_are_refused():
 
 
 def test_credit_code_error_is_bilingual():
-    with translation.override("en"):
-        with pytest.raises(ValidationError) as en:
-            validate_credit_code("91110000600037341X")
-    with translation.override("zh-hans"):
-        with pytest.raises(ValidationError) as zh:
-            validate_credit_code("91110000600037341X")
+    with translation.override("en"), pytest.raises(ValidationError) as en:
+        validate_credit_code("91110000600037341X")
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as zh:
+        validate_credit_code("91110000600037341X")
     assert "check character" in en.value.messages[0]
     assert "校验" in zh.value.messages[0]
 
@@ -62,7 +59,11 @@ def test_png_and_pdf_are_accepted_with_their_digest():
 
     for name, content, mime in [("licence.png", PNG, "image/png"), ("licence.pdf", PDF, "application/pdf")]:
         info = inspect_document(SimpleUploadedFile(name, content))
-        assert info == {"content_type": mime, "size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+        assert info == {
+            "content_type": mime,
+            "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
 
 
 def test_text_renamed_to_pdf_is_refused():

@@ -37,8 +37,13 @@ def test_signup_verify_and_login_by_email(client, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("accounts:signup"),
-            {"username": "zhangwei", "email": "zhang.wei@example.com", "full_name": "张伟",
-             "password1": "Kettle-9-Harbour", "password2": "Kettle-9-Harbour"},
+            {
+                "username": "zhangwei",
+                "email": "zhang.wei@example.com",
+                "full_name": "张伟",
+                "password1": "Kettle-9-Harbour",
+                "password2": "Kettle-9-Harbour",
+            },
         )
     assert response.status_code == 302
     user = User.objects.get(username="zhangwei")
@@ -57,8 +62,12 @@ def test_signup_verify_and_login_by_email(client, django_capture_on_commit_callb
 def test_signup_duplicate_email_is_refused(client, outsider):
     response = client.post(
         reverse("accounts:signup"),
-        {"username": "someone", "email": outsider.email.upper(), "password1": "Kettle-9-Harbour",
-         "password2": "Kettle-9-Harbour"},
+        {
+            "username": "someone",
+            "email": outsider.email.upper(),
+            "password1": "Kettle-9-Harbour",
+            "password2": "Kettle-9-Harbour",
+        },
     )
     assert response.status_code == 200
     assert User.objects.filter(email__iexact=outsider.email).count() == 1
@@ -95,8 +104,12 @@ def test_dashboard_needs_login(client):
 
 def test_organization_form_shows_bilingual_errors(client, outsider):
     client.force_login(outsider)
-    data = {"name": "宁波甬江新材料有限公司", "org_type": "enterprise", "credit_code": "91330100MA27XL0E2Y",
-            "region": "330200"}
+    data = {
+        "name": "宁波甬江新材料有限公司",
+        "org_type": "enterprise",
+        "credit_code": "91330100MA27XL0E2Y",
+        "region": "330200",
+    }
     with translation.override("zh-hans"):
         zh = client.post(reverse("organizations:create"), data)
     with translation.override("en"):
@@ -112,8 +125,13 @@ def test_organization_created_through_the_website(client, outsider):
     client.force_login(outsider)
     response = client.post(
         reverse("organizations:create"),
-        {"name": "宁波甬江新材料有限公司", "org_type": "enterprise", "credit_code": "91330100MA27XL0E2G",
-         "region": "330200", "fields": ["new_materials"]},
+        {
+            "name": "宁波甬江新材料有限公司",
+            "org_type": "enterprise",
+            "credit_code": "91330100MA27XL0E2G",
+            "region": "330200",
+            "fields": ["new_materials"],
+        },
     )
     org = Organization.objects.get(name="宁波甬江新材料有限公司")
     assert response.status_code == 302
@@ -130,7 +148,9 @@ def test_pending_organization_is_404_for_outsiders(client, pending_org, outsider
     assert "404" in response.content.decode()
 
 
-def test_pending_organization_is_visible_to_its_members_and_staff(client, pending_org, pending_admin, staff_user):
+def test_pending_organization_is_visible_to_its_members_and_staff(
+    client, pending_org, pending_admin, staff_user
+):
     url = reverse("organizations:detail", args=[pending_org.pk])
     client.force_login(pending_admin)
     assert client.get(url).status_code == 200
@@ -173,7 +193,10 @@ def test_directory_filters_by_province(client, enterprise):
     # enterprise is in a Zhejiang city; the province filter includes its cities.
     province = enterprise.region.province_code
     assert enterprise.name in client.get(reverse("organizations:list"), {"region": province}).content.decode()
-    assert enterprise.name not in client.get(reverse("organizations:list"), {"region": "110000"}).content.decode()
+    assert (
+        enterprise.name
+        not in client.get(reverse("organizations:list"), {"region": "110000"}).content.decode()
+    )
 
 
 def test_plain_member_cannot_edit_the_profile(client, enterprise, verified_member):
@@ -189,7 +212,9 @@ def test_document_download_is_private(client, enterprise, enterprise_admin, outs
     from marketplace import services
 
     document = services.credential_document_add(
-        organization=enterprise, actor=enterprise_admin, kind="business_license",
+        organization=enterprise,
+        actor=enterprise_admin,
+        kind="business_license",
         uploaded=SimpleUploadedFile("licence.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n"),
     )
     url = reverse("organizations:document_download", args=[document.pk])

@@ -13,7 +13,9 @@ Layout, for later additions (demands, listings, brokers, contracts): a data sect
 ``seed_<thing>`` function per kind of record, and ``Command.handle`` calling them in order inside one transaction.
 """
 
+import logging
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -506,6 +508,20 @@ def silence_demo_email() -> int:
     ).update(send_email=False)
 
 
+@contextmanager
+def quiet_task_logs():
+    """Eager Celery logs one INFO line per task (and kombu a warning about memory://); the summary matters here."""
+    loggers = [logging.getLogger(name) for name in ("celery.app.trace", "kombu.connection")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
 class Command(BaseCommand):
     help = "Create (or complete) the fictional demo market: administrator, organizations and their users."
 
@@ -522,7 +538,7 @@ class Command(BaseCommand):
                 "DEBUG is off: this looks like a real deployment, and the demo accounts have published passwords. "
                 "Pass --force to seed anyway."
             )
-        with transaction.atomic():
+        with quiet_task_logs(), transaction.atomic():
             admin, admin_created = ensure_demo_admin()
             organizations = seed_organizations(reviewer=admin)
             silence_demo_email()

@@ -1,0 +1,186 @@
+"""``manage.py seed_demo``: idempotent, valid data, decisions audited, no e-mail to the fictional people."""
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from stdnum.cn import uscc
+
+from marketplace.management.commands.seed_demo import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    APPROVE_REASON,
+    DEMO_PASSWORD,
+    ORGANIZATIONS,
+    demo_credit_code,
+)
+from marketplace.models import AuditLog, Membership, Notification, Organization, TechnologyField, User
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+S = Organization.Status
+
+
+@pytest.fixture
+def seed(settings, django_capture_on_commit_callbacks):
+    """Run the command as ``make run`` does (DEBUG on), executing what it schedules on commit."""
+    settings.DEBUG = True
+
+    def run(*args) -> str:
+        out = StringIO()
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("seed_demo", *args, stdout=out)
+        return out.getvalue()
+
+    return run
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: model.objects.count()
+        for model in (User, Organization, Membership, AuditLog, Notification)
+    }
+
+
+def test_second_run_changes_nothing(seed):
+    seed()
+    first = counts()
+
+    output = seed()
+
+    assert counts() == first
+    assert first["Organization"] == len(ORGANIZATIONS)
+    assert f"{len(ORGANIZATIONS)} already there" in output
+
+
+def test_mix_of_organizations_for_a_realistic_market(seed):
+    seed()
+
+    by_type = Counter(Organization.objects.values_list("org_type", flat=True))
+    assert by_type["enterprise"] >= 12
+    assert by_type["university"] >= 5
+    assert by_type["research_institute"] >= 4
+    assert by_type["intermediary"] >= 3
+    by_status = Counter(Organization.objects.values_list("status", flat=True))
+    assert by_status[S.VERIFIED] > len(ORGANIZATIONS) // 2
+    assert by_status[S.PENDING] >= 2
+    assert by_status[S.NEEDS_DOCUMENTS] >= 1
+    assert set(Organization.objects.values_list("region__parent_id", flat=True)) == {"330000"}
+    assert not Organization.objects.filter(fields=None).exists()
+
+
+def test_credit_codes_are_valid_unique_and_carry_the_region(seed):
+    seed()
+
+    codes = list(Organization.objects.values_list("credit_code", "region_id"))
+    assert len({code for code, _ in codes}) == len(ORGANIZATIONS)
+    for code, region in codes:
+        assert uscc.validate(code) == code
+        assert code[2:8] == region
+    assert {spec.name: demo_credit_code(spec) for spec in ORGANIZATIONS} == dict(
+        Organization.objects.values_list("name", "credit_code")
+    )
+
+
+def test_every_decision_is_audited_with_its_reason(seed):
+    seed()
+    admin = User.objects.get(username=ADMIN_USERNAME)
+
+    for organization in Organization.objects.all():
+        entries = AuditLog.objects.filter(
+            target_type="marketplace.organization", target_id=str(organization.pk)
+        )
+        assert entries.filter(action="organization.register").count() == 1
+        if organization.status == S.VERIFIED:
+            approval = entries.get(action="organization.approve")
+            assert (approval.actor, approval.reason) == (admin, APPROVE_REASON)
+            assert organization.verified_at is not None
+        elif organization.status == S.NEEDS_DOCUMENTS:
+            assert entries.get(action="organization.request_documents").actor == admin
+        else:
+            assert entries.count() == 1
+
+
+def test_logins_work_and_are_printed(seed):
+    output = seed()
+
+    admin = User.objects.get(username=ADMIN_USERNAME)
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert admin.check_password(ADMIN_PASSWORD)
+    for spec in ORGANIZATIONS:
+        user = User.objects.get(username=spec.admin.username)
+        assert user.check_password(DEMO_PASSWORD)
+        assert user.is_email_verified
+        assert Membership.objects.get(user=user, organization__name=spec.name).role == Membership.Role.ADMIN
+        assert spec.admin.username in output
+    assert ADMIN_PASSWORD in output
+    assert DEMO_PASSWORD in output
+
+
+def test_demo_people_get_notifications_but_no_email(seed):
+    seed()
+
+    assert Notification.objects.filter(user__username="hengtuo").exists()
+    assert not Notification.objects.filter(send_email=True).exists()
+    assert mail.outbox == []
+
+
+def test_rerun_keeps_decisions_made_since(seed):
+    seed()
+    organization = Organization.objects.filter(status=S.VERIFIED).first()
+    Organization.objects.filter(pk=organization.pk).update(status=S.SUSPENDED)
+    User.objects.filter(username=ADMIN_USERNAME).update(password="changed-by-its-owner")
+
+    output = seed()
+
+    organization.refresh_from_db()
+    assert organization.status == S.SUSPENDED
+    assert User.objects.get(username=ADMIN_USERNAME).password == "changed-by-its-owner"
+    assert "password unchanged" in output
+
+
+def test_completes_a_partially_seeded_database(seed):
+    seed()
+    Organization.objects.filter(name=ORGANIZATIONS[-1].name).delete()
+
+    seed()
+
+    assert Organization.objects.count() == len(ORGANIZATIONS)
+
+
+def test_refuses_to_run_on_a_production_configuration(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert not Organization.objects.exists()
+    assert not User.objects.filter(username=ADMIN_USERNAME).exists()
+
+
+def test_force_runs_with_debug_off(settings):
+    settings.DEBUG = False
+
+    call_command("seed_demo", "--force", stdout=StringIO())
+
+    assert Organization.objects.count() == len(ORGANIZATIONS)
+
+
+def test_will_not_promote_an_ordinary_account_named_admin(seed):
+    UserFactory(username=ADMIN_USERNAME)
+
+    with pytest.raises(CommandError, match="not an active staff member"):
+        seed()
+
+    assert not User.objects.get(username=ADMIN_USERNAME).is_staff
+    assert not Organization.objects.exists()
+
+
+def test_field_codes_in_the_data_exist():
+    codes = {code for spec in ORGANIZATIONS for code in spec.fields}
+
+    assert set(TechnologyField.objects.filter(code__in=codes).values_list("code", flat=True)) == codes
