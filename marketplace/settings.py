@@ -18,6 +18,8 @@ Environment variables (see .env.example; an optional .env file is read, real var
     CREDENTIAL_MAX_UPLOAD_MB     largest credential document accepted, default 10
     API_THROTTLE_ANON / API_THROTTLE_USER / API_THROTTLE_AUTH   DRF rates, e.g. 60/minute
     SECURE_SSL_REDIRECT          production HTTPS redirect, default False
+    SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE   production cookies over HTTPS only, default True
+    SECURE_HSTS_SECONDS          production HSTS max-age, default 0 (off)
     LOG_LEVEL                    default INFO
 """
 
@@ -255,6 +257,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # One line per eagerly run task, and kombu's notice about memory://, drown the development server log.
+        "celery.app.trace": {"level": "WARNING"},
+        "kombu.connection": {"level": "ERROR"},
+    },
 }
 
 PLATFORM_NAME = _("Online Technology Market")
