@@ -76,19 +76,25 @@ class MarketplaceUserChangeForm(UserChangeForm):
         model = User
 
 
-class EmailVerifiedListFilter(admin.SimpleListFilter):
-    title = _("e-mail verified")
-    parameter_name = "email_verified"
+def timestamp_set_filter(field: str, title, parameter: str) -> type[admin.SimpleListFilter]:
+    """A yes/no list filter on whether a nullable timestamp (``email_verified_at``, ``read_at``) is set."""
 
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
+    class TimestampSetFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return [("yes", _("Yes")), ("no", _("No"))]
 
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(email_verified_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(email_verified_at__isnull=True)
-        return queryset
+        def queryset(self, request, queryset):
+            if self.value() in ("yes", "no"):
+                return queryset.filter(**{f"{field}__isnull": self.value() == "no"})
+            return queryset
+
+    TimestampSetFilter.title = title
+    TimestampSetFilter.parameter_name = parameter
+    return TimestampSetFilter
+
+
+EmailVerifiedListFilter = timestamp_set_filter("email_verified_at", _("e-mail verified"), "email_verified")
+ReadListFilter = timestamp_set_filter("read_at", _("read"), "read")
 
 
 @admin.register(User)
@@ -436,21 +442,6 @@ class JoinRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("user__username", "user__email", "organization__name")
     list_select_related = ("user", "organization", "decided_by")
-
-
-class ReadListFilter(admin.SimpleListFilter):
-    title = _("read")
-    parameter_name = "read"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(read_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(read_at__isnull=True)
-        return queryset
 
 
 @admin.register(Notification)

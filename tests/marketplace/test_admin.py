@@ -381,3 +381,16 @@ def test_user_list_filters_by_verified_email(staff_client, staff_user):
     response = staff_client.get(reverse("admin:marketplace_user_changelist"), {"email_verified": "no"})
 
     assert [u.pk for u in response.context["cl"].result_list] == [unverified.pk]
+
+
+@pytest.mark.parametrize(("value", "expected"), [("yes", {"verified-one"}), ("no", {"unverified-one"})])
+def test_user_changelist_filters_on_email_verification(client, staff_user, value, expected):
+    from tests.factories import UserFactory
+
+    UserFactory(username="verified-one")
+    UserFactory(username="unverified-one", unverified=True)
+    client.force_login(staff_user)
+    response = client.get("/admin/marketplace/user/", {"email_verified": value, "q": "-one"})
+    assert response.status_code == 200
+    shown = {user.username for user in response.context["cl"].result_list}
+    assert shown == expected
