@@ -21,6 +21,10 @@ Environment variables (see .env.example; an optional .env file is read, real var
     SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE   production cookies over HTTPS only, default True
     SECURE_HSTS_SECONDS          production HSTS max-age, default 0 (off)
     LOG_LEVEL                    default INFO
+    DEMAND_CHALLENGE_MIN_AWARD   smallest challenge award in yuan, default 10000
+    DEMAND_AWARD_GRACE_DAYS      days a closed demand may stay unawarded before it expires, default 60
+    DEMAND_RESPONSE_DAYS         days before owners are reminded of unanswered proposals, default 7
+    DEMAND_ATTACHMENT_MAX_MB     largest demand or proposal attachment, default 20
 """
 
 from pathlib import Path
@@ -185,6 +189,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this many seconds; tasks are idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULE = {
+    "close-due-demands": {
+        "task": "demands.tasks.demand_close_due_task",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+    "expire-stale-demands": {
+        "task": "demands.tasks.demand_expire_stale_task",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
+    "remind-unanswered-proposals": {
+        "task": "demands.tasks.proposal_remind_unanswered_task",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "expire-stale-invitations": {
         "task": "marketplace.tasks.invitation_expire_stale_task",
         "schedule": 60 * 60,
@@ -265,3 +284,12 @@ LOGGING = {
 }
 
 PLATFORM_NAME = _("Online Technology Market")
+
+# --- Demands (SPEC §4) ----------------------------------------------------------------------------------
+# Challenges below this award are refused: a challenge must be worth a solver's effort.
+DEMAND_CHALLENGE_MIN_AWARD = env.int("DEMAND_CHALLENGE_MIN_AWARD", default=10_000)
+# A closed demand with no award after this many days expires (keeps outdated problems off the market).
+DEMAND_AWARD_GRACE_DAYS = env.int("DEMAND_AWARD_GRACE_DAYS", default=60)
+# Owners are reminded of proposals left unanswered this many days; the response rate uses the same window.
+DEMAND_RESPONSE_DAYS = env.int("DEMAND_RESPONSE_DAYS", default=7)
+DEMAND_ATTACHMENT_MAX_BYTES = env.int("DEMAND_ATTACHMENT_MAX_MB", default=20) * 1024 * 1024

@@ -48,13 +48,26 @@ ALLOWED_DOCUMENT_TYPES = {
 }
 
 
-def inspect_document(uploaded) -> dict:
-    """Check an uploaded credential document; return its content type, size and SHA-256.
+# Attachments of demands and proposals: drawings, reports and spreadsheets as well.
+ALLOWED_ATTACHMENT_TYPES = {
+    **ALLOWED_DOCUMENT_TYPES,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
+    "application/zip": (".zip",),
+}
 
-    Raises ``ValidationError`` for an empty, oversized or wrongly typed file.
+
+def inspect_document(uploaded, *, allowed: dict | None = None, limit: int | None = None) -> dict:
+    """Check an uploaded file; return its content type, size and SHA-256.
+
+    ``allowed`` maps content types (decided from the bytes) to the file name endings accepted for them;
+    default: credential documents (PDF, JPEG, PNG). Raises ``ValidationError`` for an empty, oversized or
+    wrongly typed file.
     """
+    allowed = allowed or ALLOWED_DOCUMENT_TYPES
     size = uploaded.size or 0
-    limit = settings.CREDENTIAL_MAX_UPLOAD_BYTES
+    limit = limit or settings.CREDENTIAL_MAX_UPLOAD_BYTES
     if size == 0:
         raise ValidationError(_("The file is empty."), code="file_empty")
     if size > limit:
@@ -67,12 +80,14 @@ def inspect_document(uploaded) -> dict:
     head = uploaded.read(2048)
     kind = filetype.guess(head)
     name = (uploaded.name or "").lower()
-    if kind is None or kind.mime not in ALLOWED_DOCUMENT_TYPES:
-        raise ValidationError(
-            _("Only PDF, JPEG and PNG files are accepted."),
-            code="file_type",
-        )
-    if not name.endswith(ALLOWED_DOCUMENT_TYPES[kind.mime]):
+    if kind is None or kind.mime not in allowed:
+        accepted = ", ".join(sorted({ext.lstrip(".").upper() for exts in allowed.values() for ext in exts}))
+        if allowed is ALLOWED_DOCUMENT_TYPES:
+            message = _("Only PDF, JPEG and PNG files are accepted.")
+        else:
+            message = _("This type of file is not accepted. Accepted: %(types)s.") % {"types": accepted}
+        raise ValidationError(message, code="file_type")
+    if not name.endswith(allowed[kind.mime]):
         raise ValidationError(
             _("The file name does not match its content (a %(type)s file).")
             % {"type": kind.extension.upper()},
