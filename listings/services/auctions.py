@@ -1,0 +1,172 @@
+"""Online auctions (SPEC §5): admission of bidders, bids under concurrency, the close.
+
+Every bid locks the auction row (``SELECT … FOR UPDATE``), applies the pure rules of
+``listings.auction_engine`` to the state stored on that row, writes the bid with the next sequence number and
+the new state, and commits. Bids on one lot are therefore applied one at a time in a single order: none is
+lost, reordered or counted twice, and the unique ``(auction, sequence)`` and ``(auction, bidder,
+client_token)`` constraints back that up (a retried request returns the bid it already placed).
+"""
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from listings.auction_engine import AuctionState, minimum_bid, place_bid
+from listings.models import Auction, AuctionBidder, AuctionStatus, Bid
+from marketplace.exceptions import ApplicationError
+from marketplace.models import Membership, Organization, User
+from marketplace.permissions import can_act_as_verified
+from marketplace.services import audit_log
+
+BIDDING_TERMS = gettext_lazy(
+    "I bid for my organization. Every accepted bid is binding up to its maximum; the highest valid bid at the "
+    "close buys the lot at the final price and signs the transfer contract."
+)
+
+REFUSALS = {
+    "closed": lambda: _("The auction has ended."),
+    "below_reserve": lambda: _("The first bid must reach the reserve price."),
+    "below_increment": lambda: _("A bid must be at least the current price plus one increment."),
+    "not_above_own_max": lambda: _("You lead already; a new maximum must be above your current one."),
+}
+
+
+def terms_digest() -> str:
+    """SHA-256 of the binding (Chinese) wording of the terms, whatever language the bidder read them in."""
+    with translation.override("zh-hans"):
+        return hashlib.sha256(str(BIDDING_TERMS).encode("utf-8")).hexdigest()
+
+
+def _state(auction: Auction) -> AuctionState:
+    return AuctionState(
+        reserve=auction.reserve,
+        increment=auction.increment,
+        ends_at=auction.ends_at,
+        extension=timedelta(minutes=auction.extension_minutes),
+        price=auction.price,
+        leader=auction.leader_id,
+        leader_max=auction.leader_max,
+        bid_count=auction.bid_count,
+    )
+
+
+def auction_join(*, auction: Auction, organization: Organization, actor: User) -> AuctionBidder:
+    """Admit a verified organization whose member accepts the bidding terms; it gets the next paddle number."""
+    if not Membership.objects.filter(organization=organization, user=actor).exists():
+        raise ApplicationError(_("You do not act for this organization."), code="not_member")
+    if not organization.is_verified or not can_act_as_verified(actor, organization=organization):
+        raise ApplicationError(_("Only verified organizations can bid."), code="not_verified")
+    if organization.pk == auction.public_listing.listing.owner_id:
+        raise ApplicationError(_("The owner cannot bid on its own lot."), code="own_lot")
+    with transaction.atomic():
+        locked = Auction.objects.select_for_update().get(pk=auction.pk)
+        if locked.status not in (AuctionStatus.SCHEDULED, AuctionStatus.RUNNING):
+            raise ApplicationError(_("The auction has ended."), code="closed")
+        existing = AuctionBidder.objects.filter(auction=locked, organization=organization).first()
+        if existing is not None:
+            return existing
+        paddle = (AuctionBidder.objects.filter(auction=locked).aggregate(m=Max("paddle"))["m"] or 100) + 1
+        bidder = AuctionBidder.objects.create(
+            auction=locked,
+            organization=organization,
+            paddle=paddle,
+            accepted_by=actor,
+            terms_sha256=terms_digest(),
+        )
+        audit_log(actor=actor, action="auction.join", target=locked, data={"paddle": paddle})
+    return bidder
+
+
+def auction_bid(
+    *, auction: Auction, organization: Organization, actor: User, maximum, client_token: str, now=None
+) -> Bid:
+    """Place a bid (a maximum; the proxy bids for the bidder up to it). Returns the accepted bid.
+
+    Idempotent on ``client_token``: the same token from the same bidder returns the bid already placed.
+    Raises ApplicationError with the rule that refused the bid; nothing is written then.
+    """
+    try:
+        maximum = Decimal(str(maximum)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ApplicationError(_("Enter an amount in yuan."), code="bad_amount") from None
+    client_token = (client_token or "").strip()[:64]
+    if not client_token:
+        raise ApplicationError(_("A bid needs a client token."), code="bad_token")
+    if not Membership.objects.filter(organization=organization, user=actor).exists():
+        raise ApplicationError(_("You do not act for this organization."), code="not_member")
+    if not can_act_as_verified(actor, organization=organization):
+        raise ApplicationError(_("Only verified organizations can bid."), code="not_verified")
+    with transaction.atomic():
+        locked = Auction.objects.select_for_update().get(pk=auction.pk)
+        bidder = AuctionBidder.objects.filter(auction=locked, organization=organization).first()
+        if bidder is None:
+            raise ApplicationError(
+                _("Accept the bidding terms of this auction first."), code="terms_not_accepted"
+            )
+        repeated = Bid.objects.filter(auction=locked, bidder=bidder, client_token=client_token).first()
+        if repeated is not None:
+            return repeated
+        now = now or timezone.now()
+        if locked.status not in (AuctionStatus.SCHEDULED, AuctionStatus.RUNNING) or now < locked.starts_at:
+            raise ApplicationError(_("The auction is not running."), code="not_running")
+        outcome = place_bid(_state(locked), bidder=bidder.pk, maximum=maximum, at=now)
+        if not outcome.accepted:
+            raise ApplicationError(
+                REFUSALS[outcome.reason](),
+                code=outcome.reason,
+                extra={"minimum": str(minimum_bid(_state(locked)))},
+            )
+        state = outcome.state
+        bid = Bid.objects.create(
+            auction=locked,
+            bidder=bidder,
+            placed_by=actor,
+            sequence=state.bid_count,
+            maximum=maximum,
+            price_after=state.price,
+            leader_after_id=state.leader,
+            ends_at_after=state.ends_at,
+            client_token=client_token,
+            placed_at=now,
+        )
+        Auction.objects.filter(pk=locked.pk).update(
+            status=AuctionStatus.RUNNING,
+            price=state.price,
+            leader_id=state.leader,
+            leader_max=state.leader_max,
+            bid_count=state.bid_count,
+            ends_at=state.ends_at,
+            updated_at=now,
+        )
+    return bid
+
+
+def auction_public_state(*, auction: Auction) -> dict:
+    """What every visitor of the auction page sees: paddles, never organization names or maximums."""
+    auction.refresh_from_db()
+    bids = Bid.objects.filter(auction=auction).select_related("bidder").order_by("-sequence")[:20]
+    leader = AuctionBidder.objects.filter(pk=auction.leader_id).first()
+    state = _state(auction)
+    return {
+        "status": auction.status,
+        "price": None if auction.price is None else str(auction.price),
+        "minimum_bid": str(minimum_bid(state)),
+        "leader_paddle": leader.paddle if leader else None,
+        "bid_count": auction.bid_count,
+        "ends_at": auction.ends_at.isoformat(),
+        "bids": [
+            {
+                "sequence": b.sequence,
+                "paddle": b.bidder.paddle,
+                "price_after": str(b.price_after),
+                "placed_at": b.placed_at.isoformat(),
+            }
+            for b in bids
+        ],
+    }
