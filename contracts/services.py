@@ -7,3 +7,8 @@ def contract_draft_from_award(*, proposal, actor):
     Called inside the award's transaction. Returns the draft, or None while contracts are not built.
     """
     return None
+
+
+def contract_draft_from_deal(*, deal, actor=None):
+    """Start a draft transfer contract from a concluded listing deal (auction or negotiation). No-op for now."""
+    return None

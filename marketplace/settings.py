@@ -25,6 +25,8 @@ Environment variables (see .env.example; an optional .env file is read, real var
     DEMAND_AWARD_GRACE_DAYS      days a closed demand may stay unawarded before it expires, default 60
     DEMAND_RESPONSE_DAYS         days before owners are reminded of unanswered proposals, default 7
     DEMAND_ATTACHMENT_MAX_MB     largest demand or proposal attachment, default 20
+    AUCTION_LEAD_HOURS / AUCTION_DURATION_HOURS / AUCTION_EXTENSION_MINUTES   auction timing, default 24 / 2 / 5
+    PUBLICITY_DAYS               publicity period of state-funded results, default 15
 """
 
 from pathlib import Path
@@ -189,6 +191,22 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this many seconds; tasks are idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULE = {
+    "decide-ended-public-listings": {
+        "task": "listings.tasks.public_listing_decide_due_task",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
+    # Every 10 s: an auction's close is its winner's moment; the soft close keeps a late bid fair meanwhile.
+    "close-ended-auctions": {
+        "task": "listings.tasks.auction_close_due_task",
+        "schedule": 10,
+        "options": {"expires": 10},
+    },
+    "certify-publicity": {
+        "task": "listings.tasks.publicity_certify_due_task",
+        "schedule": 10 * 60,
+        "options": {"expires": 10 * 60},
+    },
     "close-due-demands": {
         "task": "demands.tasks.demand_close_due_task",
         "schedule": 60,
@@ -293,3 +311,9 @@ DEMAND_AWARD_GRACE_DAYS = env.int("DEMAND_AWARD_GRACE_DAYS", default=60)
 # Owners are reminded of proposals left unanswered this many days; the response rate uses the same window.
 DEMAND_RESPONSE_DAYS = env.int("DEMAND_RESPONSE_DAYS", default=7)
 DEMAND_ATTACHMENT_MAX_BYTES = env.int("DEMAND_ATTACHMENT_MAX_MB", default=20) * 1024 * 1024
+
+# --- Listings, auctions and publicity (SPEC §5) -------------------------------------------------------------
+AUCTION_LEAD_HOURS = env.int("AUCTION_LEAD_HOURS", default=24)  # notice between the decision and the start
+AUCTION_DURATION_HOURS = env.int("AUCTION_DURATION_HOURS", default=2)
+AUCTION_EXTENSION_MINUTES = env.int("AUCTION_EXTENSION_MINUTES", default=5)  # soft close window (延时周期)
+PUBLICITY_DAYS = env.int("PUBLICITY_DAYS", default=15)

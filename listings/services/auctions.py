@@ -170,3 +170,52 @@ def auction_public_state(*, auction: Auction) -> dict:
             for b in bids
         ],
     }
+
+
+def auction_close(*, auction: Auction, now=None) -> str | None:
+    """Close an auction whose end has passed: sold to the leader, or failed without bids.
+
+    Returns the new status, or None when the auction was not due (or another worker closed it first). The
+    guarded UPDATE under the row lock picks exactly one outcome; the hand-over (a deal and a draft contract,
+    or the fall-back to negotiation) and the notifications happen in the same transaction, once.
+    """
+    from listings.services.trading import auction_failed_fallback, deal_record
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Auction.objects.select_for_update().select_related("public_listing__listing").get(pk=auction.pk)
+        )
+        if locked.status not in (AuctionStatus.SCHEDULED, AuctionStatus.RUNNING) or locked.ends_at > now:
+            return None
+        status = AuctionStatus.SOLD if locked.leader_id else AuctionStatus.FAILED
+        Auction.objects.filter(pk=locked.pk).update(status=status, closed_at=now, updated_at=now)
+        locked.refresh_from_db()
+        audit_log(
+            actor=None,
+            action=f"auction.{status}",
+            target=locked,
+            data={"price": None if locked.price is None else str(locked.price), "bids": locked.bid_count},
+        )
+        if status == AuctionStatus.SOLD:
+            deal_record(
+                listing=locked.public_listing.listing,
+                buyer=locked.leader.organization,
+                price=locked.price,
+                via="auction",
+                public_listing=locked.public_listing,
+                now=now,
+            )
+        else:
+            auction_failed_fallback(public_listing=locked.public_listing, now=now)
+    return status
+
+
+def auction_close_due(*, now=None, batch_size: int = 100) -> int:
+    now = now or timezone.now()
+    due = list(
+        Auction.objects.filter(status__in=[AuctionStatus.SCHEDULED, AuctionStatus.RUNNING], ends_at__lte=now)
+        .order_by("ends_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    return sum(1 for auction in Auction.objects.filter(pk__in=due) if auction_close(auction=auction, now=now))
