@@ -8,6 +8,15 @@ from listings.services.auctions import (
     auction_public_state,
     terms_digest,
 )
+from listings.services.catalog import (
+    listing_attachment_add,
+    listing_create,
+    listing_review,
+    listing_revision_review,
+    listing_submit,
+    listing_update,
+    listing_withdraw,
+)
 from listings.services.trading import (
     auction_failed_fallback,
     deal_record,
@@ -34,6 +43,13 @@ __all__ = [
     "auction_public_state",
     "deal_record",
     "intent_file",
+    "listing_attachment_add",
+    "listing_create",
+    "listing_review",
+    "listing_revision_review",
+    "listing_submit",
+    "listing_update",
+    "listing_withdraw",
     "negotiation_conclude",
     "objection_file",
     "objection_resolve",

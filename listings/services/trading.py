@@ -63,9 +63,13 @@ def _amount(value, field: str) -> Decimal:
 
 
 def _require_owner_member(listing: Listing, actor: User) -> None:
+    require_member_of(listing.owner_id, actor)
+
+
+def require_member_of(organization_id: int, actor: User) -> None:
     if actor.is_staff:
         return
-    if not Membership.objects.filter(organization_id=listing.owner_id, user=actor).exists():
+    if not Membership.objects.filter(organization_id=organization_id, user=actor).exists():
         raise ApplicationError(_("Only members of the owner organization can do this."), code="not_owner")
 
 
