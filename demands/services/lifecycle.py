@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy
 
 from demands.models import Demand, DemandAttachment, DemandRevision, DemandStatus, Proposal, ProposalStatus
 from marketplace.exceptions import ApplicationError
-from marketplace.models import Membership, Organization, Region, TechnologyField, User
+from marketplace.models import Membership, Organization, User
 from marketplace.permissions import can_act_as_verified
+from marketplace.records import clean_amounts, jsonable, resolve_classification, search_text, strip_texts
 from marketplace.services import audit_log, notification_create
 from marketplace.services.notifications import bilingual_subject, bilingual_text
 from marketplace.taxonomy import CooperationMode
@@ -75,61 +76,27 @@ def _require_member(demand_or_org, actor: User) -> Organization:
 
 
 def _search_text(demand: Demand) -> str:
-    parts = [demand.title, demand.summary, demand.field.name_zh, demand.field.name_en]
-    if demand.sub_field_id:
-        parts += [demand.sub_field.name_zh, demand.sub_field.name_en]
-    return " ".join(parts).lower()
+    return search_text(demand)
 
 
 def _clean(data: dict, *, instance: Demand | None = None) -> dict:
     """Validate and normalise editable data; resolve codes to rows. Raises ValidationError with field errors."""
     errors: dict[str, str] = {}
     data = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
-    for key in ("title", "summary", "details", "nda_terms"):
-        if key in data and data[key] is not None:
-            data[key] = str(data[key]).strip()
+    strip_texts(data, ("title", "summary", "details", "nda_terms"))
     if "title" in data and not data["title"]:
         errors["title"] = _("Please give the demand a title.")
     if "summary" in data and not data["summary"]:
         errors["summary"] = _("Please describe the problem in a public summary.")
-
-    for key, model, message in (
-        ("field", TechnologyField, _("Unknown technology field “%(value)s”.")),
-        ("sub_field", TechnologyField, _("Unknown technology sub-field “%(value)s”.")),
-        ("region", Region, _("Unknown region code “%(value)s”. Use a GB/T 2260 province or city code.")),
-    ):
-        value = data.get(key)
-        if value is None or isinstance(value, model):
-            continue
-        row = model.objects.filter(pk=str(value).strip()).first()
-        if row is None and (key != "sub_field" or value):
-            errors[key] = message % {"value": value}
-        data[key] = row
-    field = data.get("field", instance.field if instance else None)
-    sub_field = data.get("sub_field", instance.sub_field if instance else None)
-    if field is not None and field.parent_id is not None:
-        errors["field"] = _("Choose one of the 11 technology fields here; its sub-field goes below.")
-    if sub_field is not None and field is not None and sub_field.parent_id != field.code:
-        errors["sub_field"] = _("This sub-field does not belong to the chosen technology field.")
-
-    for key in ("budget_min", "budget_max", "award_amount"):
-        if key in data and data[key] not in (None, ""):
-            try:
-                data[key] = Decimal(str(data[key])).quantize(Decimal("0.01"))
-            except ArithmeticError:
-                errors[key] = _("Enter an amount in yuan.")
-                continue
-            if data[key] < 0:
-                errors[key] = _("An amount cannot be negative.")
-        elif key in data:
-            data[key] = None
+    resolve_classification(data, errors, instance)
+    clean_amounts(data, ("budget_min", "budget_max", "award_amount"), errors)
     budget_min = data.get("budget_min", instance.budget_min if instance else None)
     budget_max = data.get("budget_max", instance.budget_max if instance else None)
     if (
         budget_min is not None
         and budget_max is not None
+        and not {"budget_min", "budget_max"} & errors.keys()
         and budget_min > budget_max
-        and "budget_max" not in errors
     ):
         errors["budget_max"] = _("The upper end of the budget is below its lower end.")
     if "cooperation_mode" in data and data["cooperation_mode"] not in CooperationMode.values:
@@ -215,9 +182,9 @@ def demand_update(*, demand: Demand, actor: User, **data) -> Demand | DemandRevi
             raise ApplicationError(_("The mode of a published demand cannot change."), code="mode_locked")
         cleaned = _clean(data, instance=demand)
         changes = {
-            key: _jsonable(value)
+            key: jsonable(value)
             for key, value in cleaned.items()
-            if _jsonable(getattr(demand, key)) != _jsonable(value)
+            if jsonable(getattr(demand, key)) != jsonable(value)
         }
         if not changes:
             raise ApplicationError(_("Nothing was changed."), code="no_changes")
@@ -230,16 +197,6 @@ def demand_update(*, demand: Demand, actor: User, **data) -> Demand | DemandRevi
             actor=actor, action="demand.revision_submit", target=demand, data={"fields": sorted(changes)}
         )
     return revision
-
-
-def _jsonable(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    if isinstance(value, Decimal):
-        return str(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 def demand_attachment_add(*, demand: Demand, actor: User, uploaded) -> DemandAttachment:

@@ -1,7 +1,5 @@
 """Listings of technology achievements: drafting, review (信息审核), publication and withdrawal (SPEC §5)."""
 
-from decimal import Decimal, InvalidOperation
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,8 +10,9 @@ from django.utils.translation import gettext_lazy
 from listings.models import Listing, ListingAttachment, ListingRevision, ListingStatus
 from listings.services.trading import _notify, _require_owner_member, listing_url, require_member_of
 from marketplace.exceptions import ApplicationError
-from marketplace.models import Organization, Region, TechnologyField, User
+from marketplace.models import Organization, User
 from marketplace.permissions import can_act_as_verified
+from marketplace.records import clean_amounts, jsonable, resolve_classification, search_text, strip_texts
 from marketplace.services import audit_log
 from marketplace.taxonomy import ListingType, Maturity, TransferMode
 from marketplace.validators import ALLOWED_ATTACHMENT_TYPES, inspect_document
@@ -41,18 +40,13 @@ REQUIRED = ("title", "summary", "listing_type", "field", "maturity", "transfer_m
 
 
 def _search_text(listing: Listing) -> str:
-    parts = [listing.title, listing.summary, listing.scenarios, listing.field.name_zh, listing.field.name_en]
-    if listing.sub_field_id:
-        parts += [listing.sub_field.name_zh, listing.sub_field.name_en]
-    return " ".join(p for p in parts if p).lower()
+    return search_text(listing, listing.scenarios)
 
 
 def _clean(data: dict, *, instance: Listing | None = None) -> dict:
     errors: dict[str, str] = {}
     data = {key: value for key, value in data.items() if key in EDITABLE_FIELDS}
-    for key in ("title", "summary", "details", "patent_number", "scenarios", "inventors"):
-        if data.get(key) is not None:
-            data[key] = str(data[key]).strip()
+    strip_texts(data, ("title", "summary", "details", "patent_number", "scenarios", "inventors"))
     for key in ("title", "summary"):
         if key in data and not data[key]:
             errors[key] = _("This field is required.")
@@ -66,34 +60,8 @@ def _clean(data: dict, *, instance: Listing | None = None) -> dict:
         if unknown or not modes:
             errors["transfer_modes"] = _("Choose at least one transfer mode from the list.")
         data["transfer_modes"] = modes
-    for key, model, message in (
-        ("field", TechnologyField, _("Unknown technology field “%(value)s”.")),
-        ("sub_field", TechnologyField, _("Unknown technology sub-field “%(value)s”.")),
-        ("region", Region, _("Unknown region code “%(value)s”. Use a GB/T 2260 province or city code.")),
-    ):
-        value = data.get(key)
-        if value is None or isinstance(value, model):
-            continue
-        row = model.objects.filter(pk=str(value).strip()).first()
-        if row is None and (key != "sub_field" or value):
-            errors[key] = message % {"value": value}
-        data[key] = row
-    field = data.get("field", instance.field if instance else None)
-    sub_field = data.get("sub_field", instance.sub_field if instance else None)
-    if field is not None and field.parent_id is not None:
-        errors["field"] = _("Choose one of the 11 technology fields here; its sub-field goes below.")
-    if sub_field is not None and field is not None and sub_field.parent_id != field.code:
-        errors["sub_field"] = _("This sub-field does not belong to the chosen technology field.")
-    if data.get("asking_price") not in (None, ""):
-        try:
-            data["asking_price"] = Decimal(str(data["asking_price"])).quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
-            errors["asking_price"] = _("Enter an amount in yuan.")
-        else:
-            if data["asking_price"] < 0:
-                errors["asking_price"] = _("An amount cannot be negative.")
-    elif "asking_price" in data:
-        data["asking_price"] = None
+    resolve_classification(data, errors, instance)
+    clean_amounts(data, ("asking_price",), errors)
     if errors:
         raise ValidationError(errors)
     return data
@@ -130,7 +98,7 @@ def listing_update(*, listing: Listing, actor: User, **data) -> Listing | Listin
             return listing
         if listing.status != S.PUBLISHED:
             raise ApplicationError(_("This listing can no longer be edited."), code="bad_state")
-        changes = {k: _json(v) for k, v in cleaned.items() if _json(getattr(listing, k)) != _json(v)}
+        changes = {k: jsonable(v) for k, v in cleaned.items() if jsonable(getattr(listing, k)) != jsonable(v)}
         if not changes:
             raise ApplicationError(_("Nothing was changed."), code="no_changes")
         ListingRevision.objects.filter(listing=listing, status=ListingRevision.Status.PENDING).update(
@@ -141,14 +109,6 @@ def listing_update(*, listing: Listing, actor: User, **data) -> Listing | Listin
             actor=actor, action="listing.revision_submit", target=listing, data={"fields": sorted(changes)}
         )
     return revision
-
-
-def _json(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def listing_attachment_add(*, listing: Listing, actor: User, uploaded) -> ListingAttachment:
