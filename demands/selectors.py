@@ -4,7 +4,7 @@ the API, exports and e-mails all ask these functions (SPEC §4)."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -68,7 +68,11 @@ def demand_list_visible_to(*, user) -> QuerySet[Demand]:
         return qs
     condition = Q(status__in=PUBLIC_STATUSES)
     if user.is_authenticated:
-        condition |= Q(owner_id__in=list(_member_org_ids(user)))
+        orgs = list(_member_org_ids(user))
+        # Bidders keep seeing a demand they answered after it expired or was withdrawn (their history).
+        condition |= Q(owner_id__in=orgs) | Q(
+            pk__in=Proposal.objects.filter(supplier_id__in=orgs).values("demand_id")
+        )
     return qs.filter(condition)
 
 
@@ -141,7 +145,8 @@ def proposal_list_for_supplier(*, user) -> QuerySet[Proposal]:
 
 def commitments_published(*, demand: Demand) -> list[dict]:
     """After close: every bid's receipt commitments, in submission order, for bidders to check theirs."""
-    if demand.is_sealed or demand.status in (DemandStatus.DRAFT, DemandStatus.PENDING_REVIEW):
+    # Only after the close: before it, even the number of receipts would tell how many bids there are.
+    if demand.closed_at is None or demand.status in (DemandStatus.PUBLISHED, DemandStatus.PENDING_REVIEW):
         return []
     rows = []
     for proposal in (
@@ -182,27 +187,36 @@ def demand_list_for_organizations(*, user) -> QuerySet[Demand]:
 def organization_response_rate(*, organization: Organization) -> float | None:
     """Share of the proposals this organization received that it answered within DEMAND_RESPONSE_DAYS.
 
-    Proposals still inside the window and not yet answered are not counted either way. None when no
-    proposal can be judged yet.
+    The window opens when the owner can first read a proposal: at submission, or at the close for a sealed
+    tender (whose bids therefore do not count before it closes). Proposals still inside their window and not
+    yet answered are not judged either way. None when nothing can be judged yet.
     """
     window = timedelta(days=settings.DEMAND_RESPONSE_DAYS)
     now = timezone.now()
-    received = Proposal.objects.filter(demand__owner=organization).exclude(status=ProposalStatus.WITHDRAWN)
-    judged = received.filter(Q(owner_responded_at__isnull=False) | Q(submitted_at__lte=now - window))
+    readable_from = Case(
+        When(demand__mode=Demand.Mode.TENDER, then=F("demand__closed_at")),
+        default=F("submitted_at"),
+        output_field=DateTimeField(),
+    )
+    received = (
+        Proposal.objects.filter(demand__owner=organization)
+        .exclude(status=ProposalStatus.WITHDRAWN)
+        .exclude(demand__mode=Demand.Mode.TENDER, demand__closed_at__isnull=True)
+        .annotate(readable_from=readable_from)
+    )
+    judged = received.filter(Q(owner_responded_at__isnull=False) | Q(readable_from__lte=now - window))
     totals = judged.aggregate(
         total=Count("id"),
         answered=Count(
             "id",
             filter=Q(owner_responded_at__isnull=False)
-            & Q(owner_responded_at__lte=_plus_window("submitted_at", window)),
+            & Q(
+                owner_responded_at__lte=ExpressionWrapper(
+                    F("readable_from") + window, output_field=DateTimeField()
+                )
+            ),
         ),
     )
     if not totals["total"]:
         return None
     return round(100.0 * totals["answered"] / totals["total"], 1)
-
-
-def _plus_window(field: str, window: timedelta):
-    from django.db.models import DateTimeField, ExpressionWrapper, F
-
-    return ExpressionWrapper(F(field) + window, output_field=DateTimeField())

@@ -1,6 +1,7 @@
 """Validation shared by the market's records (demands and listings): texts, amounts, the technology field
 with its sub-field, the region, and the lower-cased text the keyword search scans."""
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
@@ -59,6 +60,9 @@ def jsonable(value):
         return value.pk
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, datetime):
+        # One instant, one text: the same deadline entered in Shanghai time or in UTC is not a change.
+        return value.astimezone(UTC).isoformat()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -565,6 +565,8 @@ def proposal_remind_unanswered(*, now=None) -> int:
             owner_responded_at__isnull=True,
             reminder_sent_at__isnull=True,
             submitted_at__lte=cutoff,
+            # Only where the owner can act: not on withdrawn or expired demands, not on a sealed tender.
+            demand__status__in=[DemandStatus.PUBLISHED, DemandStatus.CLOSED],
         )
         .exclude(demand__mode=Demand.Mode.TENDER, demand__status=DemandStatus.PUBLISHED)
         .values_list("pk", flat=True)[:500]
