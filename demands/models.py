@@ -161,11 +161,11 @@ class Demand(TimeStampedModel):
 
     @property
     def is_sealed(self) -> bool:
-        """A tender before its close: nobody but each bidder sees anything of the bids, not even their number."""
-        return self.mode == DemandMode.TENDER and self.status in (
-            DemandStatus.PUBLISHED,
-            DemandStatus.PENDING_REVIEW,
-        )
+        """A tender until its close: nobody but each bidder sees anything of the bids, not even their number.
+
+        Only the close (at the deadline) opens the bids; a tender withdrawn before it stays sealed for good.
+        """
+        return self.mode == DemandMode.TENDER and self.closed_at is None
 
     @property
     def accepts_proposals(self) -> bool:

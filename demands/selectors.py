@@ -4,7 +4,7 @@ the API, exports and e-mails all ask these functions (SPEC §4)."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, When
+from django.db.models import Case, Count, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -122,7 +122,12 @@ def proposal_count_visible(*, user, demand: Demand) -> int | None:
 
 
 def proposal_get_for_user(*, user, pk) -> Proposal:
-    proposal = Proposal.objects.select_related("demand", "demand__owner", "supplier").filter(pk=pk).first()
+    try:
+        proposal = (
+            Proposal.objects.select_related("demand", "demand__owner", "supplier").filter(pk=int(pk)).first()
+        )
+    except (TypeError, ValueError):
+        raise Http404 from None
     if (
         proposal is None
         or not proposal_list_for_demand(user=user, demand=proposal.demand).filter(pk=pk).exists()
@@ -176,8 +181,12 @@ def demand_list_for_organizations(*, user) -> QuerySet[Demand]:
         Demand.objects.filter(owner_id__in=list(_member_org_ids(user)))
         .select_related("owner", "field", "region")
         .annotate(
-            proposal_total=Count(
-                "proposals", filter=~Q(proposals__status=ProposalStatus.WITHDRAWN), distinct=True
+            proposal_total=Case(
+                # A sealed tender's count is secret even from its owner until the close.
+                When(mode=Demand.Mode.TENDER, closed_at__isnull=True, then=Value(None)),
+                default=Count(
+                    "proposals", filter=~Q(proposals__status=ProposalStatus.WITHDRAWN), distinct=True
+                ),
             )
         )
         .order_by("-updated_at")

@@ -272,7 +272,25 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Several models have a "status" field; name each enum after its model rather than letting them collide.
-    "ENUM_NAME_OVERRIDES": {"OrganizationStatusEnum": "marketplace.models.organizations.OrganizationStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationStatusEnum": "marketplace.models.organizations.OrganizationStatus",
+        "DemandStatusEnum": "demands.models.DemandStatus",
+        "DemandModeEnum": "demands.models.DemandMode",
+        "DemandRevisionStatusEnum": "demands.models.DemandRevision.Status",
+        "ContactPolicyEnum": "demands.models.ContactPolicy",
+        "ProposalStatusEnum": "demands.models.ProposalStatus",
+        "RejectionReasonEnum": "demands.models.RejectionReason",
+        "CooperationModeEnum": "marketplace.taxonomy.CooperationMode",
+        "ListingStatusEnum": "listings.models.ListingStatus",
+        "PublicListingStatusEnum": "listings.models.PublicListingStatus",
+        "AuctionStatusEnum": "listings.models.AuctionStatus",
+        "PublicityStatusEnum": "listings.models.PublicityStatus",
+        "ObjectionStatusEnum": "listings.models.Objection.Status",
+        "DealViaEnum": "listings.models.Deal.Via",
+        "ListingTypeEnum": "marketplace.taxonomy.ListingType",
+        "MaturityEnum": "marketplace.taxonomy.Maturity",
+        "TransferModeEnum": "marketplace.taxonomy.TransferMode",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
+from listings.urls import publicity_verify_urlpatterns
 from marketplace.views import accounts, core, organizations
 
 account_patterns = (
@@ -67,6 +68,9 @@ urlpatterns += i18n_patterns(
     path("notifications/", core.notifications, name="notifications"),
     path("accounts/", include(account_patterns)),
     path("organizations/", include(organization_patterns)),
+    path("demands/", include(("demands.urls", "demands"))),
+    path("listings/", include(("listings.urls", "listings"))),
+    path("verify/publicity/", include(publicity_verify_urlpatterns)),
     path("admin/", admin.site.urls),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     prefix_default_language=False,

@@ -168,6 +168,9 @@ def demand_update(*, demand: Demand, actor: User, **data) -> Demand | DemandRevi
             cleaned = _clean(data, instance=demand)
             for key, value in cleaned.items():
                 setattr(demand, key, value)
+            if demand.status == S.PENDING_REVIEW:
+                # The reviewer must approve what they read: an edit under review goes back to draft.
+                demand.status = S.DRAFT
             demand.search_text = _search_text(demand)
             demand.save()
             audit_log(actor=actor, action="demand.update", target=demand, data={"fields": sorted(cleaned)})
@@ -400,9 +403,15 @@ def demand_close(*, demand: Demand, actor: User | None = None) -> bool:
     Safe under concurrency and repetition: the guarded UPDATE closes once, and the notifications are claimed
     by a second guarded UPDATE, so two workers (or the owner and the beat task) never notify twice.
     """
+    now = timezone.now()
     if actor is not None:
         _require_member(demand, actor)
-    now = timezone.now()
+        # Closing a tender opens its sealed bids; before the deadline that would betray the bidders.
+        if demand.mode == Demand.Mode.TENDER and demand.deadline > now:
+            raise ApplicationError(
+                _("A sealed tender closes at its deadline; it cannot be opened early."),
+                code="sealed_until_deadline",
+            )
     with transaction.atomic():
         closed = Demand.objects.filter(pk=demand.pk, status=S.PUBLISHED).update(
             status=S.CLOSED, closed_at=now, updated_at=now

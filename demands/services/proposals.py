@@ -53,7 +53,7 @@ def proposal_content(proposal: Proposal) -> str:
             "supplier": proposal.supplier_id,
             "version": proposal.version,
             "approach": proposal.approach,
-            "price": None if proposal.price is None else f"{proposal.price:.2f}",
+            "price": None if proposal.price is None else f"{Decimal(str(proposal.price)):.2f}",
             "duration_days": proposal.duration_days,
             "team": proposal.team,
             "attachments": attachments,
@@ -211,10 +211,20 @@ def question_answer(*, question: Question, actor: User, answer: str) -> Question
     if not answer:
         raise ValidationError({"answer": _("Write your answer.")})
     with transaction.atomic():
+        first_answer = not question.answer
         question.answer = answer
         question.answered_by = actor
         question.answered_at = timezone.now()
         question.save(update_fields=["answer", "answered_by", "answered_at", "updated_at"])
+        audit_log(
+            actor=actor,
+            action="demand.question_answer",
+            target=question.demand,
+            data={"question": question.pk},
+        )
+        if not first_answer:
+            # A corrected answer replaces the public one; the asker was told already.
+            return question
         context = {"title": question.demand.title}
         notify_organization(
             question.organization,

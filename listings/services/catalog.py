@@ -92,6 +92,9 @@ def listing_update(*, listing: Listing, actor: User, **data) -> Listing | Listin
         if listing.status in (S.DRAFT, S.REJECTED, S.PENDING_REVIEW):
             for key, value in cleaned.items():
                 setattr(listing, key, value)
+            if listing.status == S.PENDING_REVIEW:
+                # The reviewer must approve what they read: an edit under review goes back to draft.
+                listing.status = S.DRAFT
             listing.search_text = _search_text(listing)
             listing.save()
             audit_log(actor=actor, action="listing.update", target=listing, data={"fields": sorted(cleaned)})

@@ -15,6 +15,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from demands.api import DemandViewSet, ProposalViewSet, QuestionViewSet
+from listings.api import AuctionViewSet, ListingViewSet, PublicityViewSet, PublicListingViewSet
 from marketplace.api import views
 
 app_name = "api"
@@ -28,6 +30,13 @@ router.register("notifications", views.NotificationViewSet, basename="notificati
 router.register("taxonomies/fields", views.TechnologyFieldViewSet, basename="technology-field")
 router.register("taxonomies/regions", views.RegionViewSet, basename="region")
 router.register("taxonomies/code-lists", views.CodeListViewSet, basename="code-list")
+router.register("demands", DemandViewSet, basename="demand")
+router.register("proposals", ProposalViewSet, basename="proposal")
+router.register("questions", QuestionViewSet, basename="question")
+router.register("listings", ListingViewSet, basename="listing")
+router.register("public-listings", PublicListingViewSet, basename="public-listing")
+router.register("auctions", AuctionViewSet, basename="auction")
+router.register("publicity", PublicityViewSet, basename="publicity")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from demands import selectors as demand_selectors
 from marketplace import selectors, services
 from marketplace.exceptions import ApplicationError
 from marketplace.filters import OrganizationFilter
@@ -68,6 +69,11 @@ def organization_detail(request, pk):
         "join_form": JoinRequestForm() if request.user.is_authenticated and membership is None else None,
         "resubmit_form": ResubmitForm() if is_admin else None,
         "document_form": DocumentForm() if is_admin else None,
+        # Share of received proposals answered in time (SPEC §4); None until one can be judged.
+        "response_rate": demand_selectors.organization_response_rate(organization=organization),
+        "public_demands": demand_selectors.demand_list_public()
+        .filter(owner=organization)
+        .order_by("-published_at", "-id")[:10],
     }
     return render(request, "organizations/detail.html", context)
 

@@ -8,10 +8,14 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from stdnum.cn import uscc
 
+from demands import services as demand_services
+from demands.models import Demand, DemandRevision, NdaAcceptance, Proposal, ProposalReceipt
 from marketplace.management.commands.seed_demo import (
     ADMIN_PASSWORD,
     ADMIN_USERNAME,
     APPROVE_REASON,
+    DEMAND_REVIEW_REASON,
+    DEMANDS,
     DEMO_PASSWORD,
     ORGANIZATIONS,
     demo_credit_code,
@@ -41,7 +45,18 @@ def seed(settings, django_capture_on_commit_callbacks):
 def counts() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
-        for model in (User, Organization, Membership, AuditLog, Notification)
+        for model in (
+            User,
+            Organization,
+            Membership,
+            AuditLog,
+            Notification,
+            Demand,
+            DemandRevision,
+            NdaAcceptance,
+            Proposal,
+            ProposalReceipt,
+        )
     }
 
 
@@ -53,7 +68,10 @@ def test_second_run_changes_nothing(seed):
 
     assert counts() == first
     assert first["Organization"] == len(ORGANIZATIONS)
+    assert first["Demand"] == len(DEMANDS)
+    assert first["Proposal"] == sum(len(spec.proposals) for spec in DEMANDS)
     assert f"{len(ORGANIZATIONS)} already there" in output
+    assert f"Demo demands: {len(DEMANDS)} (0 created now;" in output
 
 
 def test_mix_of_organizations_for_a_realistic_market(seed):
@@ -184,3 +202,133 @@ def test_field_codes_in_the_data_exist():
     codes = {code for spec in ORGANIZATIONS for code in spec.fields}
 
     assert set(TechnologyField.objects.filter(code__in=codes).values_list("code", flat=True)) == codes
+
+
+# --- demands -------------------------------------------------------------------------------------------------
+
+D = Demand.Status
+
+
+def test_demo_demands_cover_every_mode_and_stage(seed, settings):
+    output = seed()
+
+    demands = Demand.objects.all()
+    by_status = Counter(demands.values_list("status", flat=True))
+    assert by_status == {D.PUBLISHED: 10, D.PENDING_REVIEW: 1, D.DRAFT: 2, D.CLOSED: 1, D.AWARDED: 1}
+    by_mode = Counter(demands.values_list("mode", flat=True))
+    assert by_mode == {"open": 13, "tender": 1, "challenge": 1}
+    challenge = demands.get(mode="challenge")
+    assert challenge.award_amount >= settings.DEMAND_CHALLENGE_MIN_AWARD
+    assert challenge.max_winners == 2
+    nda = demands.get(nda_required=True)
+    assert nda.nda_terms
+    assert nda.details
+    assert {spec.title for spec in DEMANDS} == set(demands.values_list("title", flat=True))
+    assert f"Demo demands: {len(DEMANDS)} ({len(DEMANDS)} created now;" in output
+    # Only verified enterprises put demands on the market; the pending one keeps a draft.
+    owners = Organization.objects.filter(demands__in=demands.exclude(status=D.DRAFT))
+    assert set(owners.values_list("status", flat=True)) == {S.VERIFIED}
+    assert set(Organization.objects.filter(demands__in=demands).values_list("org_type", flat=True)) == {
+        "enterprise"
+    }
+    assert demands.get(owner__status=S.PENDING).status == D.DRAFT
+
+
+def test_demo_demands_went_through_review(seed):
+    seed()
+    admin = User.objects.get(username=ADMIN_USERNAME)
+
+    for demand in Demand.objects.all():
+        entries = AuditLog.objects.filter(target_type="demands.demand", target_id=str(demand.pk))
+        assert entries.filter(action="demand.create").count() == 1
+        if demand.status in (D.DRAFT, D.PENDING_REVIEW):
+            assert demand.published_at is None
+            continue
+        publish = entries.get(action="demand.publish")
+        assert (publish.actor, publish.reason) == (admin, DEMAND_REVIEW_REASON)
+        assert demand.published_at is not None
+        assert demand.deadline > demand.published_at
+
+
+def test_demo_proposals_are_real_bids_with_verifiable_receipts(seed):
+    seed()
+
+    proposals = Proposal.objects.select_related("supplier", "demand")
+    assert proposals.count() == sum(len(spec.proposals) for spec in DEMANDS) == 16
+    for proposal in proposals:
+        assert proposal.supplier.org_type in {"university", "research_institute"}
+        receipt = proposal.receipts.get()
+        assert receipt.commitment == proposal.commitment
+        assert demand_services.proposal_verify(
+            content=demand_services.proposal_content(proposal), commitment=receipt.commitment
+        )
+        if proposal.demand.nda_required:
+            assert NdaAcceptance.objects.filter(
+                demand=proposal.demand, organization=proposal.supplier
+            ).exists()
+
+
+def test_one_demo_demand_is_awarded_and_one_waits_for_evaluation(seed):
+    seed()
+
+    awarded = Demand.objects.get(status=D.AWARDED)
+    assert awarded.awarded_at is not None
+    outcome = dict(awarded.proposals.values_list("supplier__name", "status"))
+    assert outcome == {
+        "甬江工程大学": Proposal.Status.AWARDED,
+        "浙东先进制造技术研究院": Proposal.Status.REJECTED,
+    }
+    assert awarded.proposals.get(status=Proposal.Status.REJECTED).rejection_reason == "other_awarded"
+    closed = Demand.objects.get(status=D.CLOSED)
+    assert sorted(closed.proposals.values_list("status", flat=True)) == [
+        Proposal.Status.SHORTLISTED,
+        Proposal.Status.SUBMITTED,
+    ]
+
+
+def test_the_sealed_demo_tender_does_not_announce_its_bids(seed):
+    seed()
+
+    tender = Demand.objects.get(mode="tender")
+    assert tender.is_sealed
+    assert tender.proposals.count() == 2
+    owner_admin = User.objects.get(username="jincheng")
+    # The owner heard of the publication, and of nothing else about the tender.
+    notices = Notification.objects.filter(user=owner_admin, subject__contains=tender.title)
+    assert [notice.subject for notice in notices] == [f"Your demand “{tender.title}” is published"]
+
+
+def test_rerun_keeps_what_happened_to_demo_demands_since(seed):
+    seed()
+    owner_admin = User.objects.get(username="xintong")
+    challenge = Demand.objects.get(mode="challenge")
+    demand_services.demand_withdraw(demand=challenge, actor=owner_admin, reason="预算调整（演示）")
+    before = counts()
+
+    seed()
+
+    challenge.refresh_from_db()
+    assert challenge.status == D.WITHDRAWN
+    assert counts() == before
+
+
+def test_demands_a_decision_now_prevents_are_skipped_not_fatal(seed):
+    # given a demo enterprise suspended by an administrator before its demands were seeded
+    seed()
+    Proposal.objects.all().delete()
+    Demand.objects.all().delete()
+    Organization.objects.filter(name="宁波锐驰汽车零部件有限公司").update(status=S.SUSPENDED)
+
+    output = seed()
+
+    assert not Demand.objects.filter(owner__name="宁波锐驰汽车零部件有限公司").exists()
+    assert Demand.objects.count() == len(DEMANDS) - 1
+    assert "1 demo demand(s) skipped" in output
+
+
+def test_demand_codes_in_the_data_exist():
+    codes = {code for spec in DEMANDS for code in (spec.field, spec.sub_field) if code}
+    names = {spec.owner for spec in DEMANDS} | {p.supplier for spec in DEMANDS for p in spec.proposals}
+
+    assert set(TechnologyField.objects.filter(code__in=codes).values_list("code", flat=True)) == codes
+    assert names <= {spec.name for spec in ORGANIZATIONS}
