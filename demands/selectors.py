@@ -114,6 +114,20 @@ def proposal_list_for_demand(*, user, demand: Demand) -> QuerySet[Proposal]:
     return own
 
 
+def proposal_list_visible_to(*, user) -> QuerySet[Proposal]:
+    """Every proposal the user may read, across demands: the cross-demand form of ``proposal_list_for_demand``
+    (the own organizations' bids in any state; for owners and staff, the other non-withdrawn bids of demands
+    that are not sealed). The confidentiality matrix test checks that both agree for every persona."""
+    if not user.is_authenticated:
+        return Proposal.objects.none()
+    member_orgs = Membership.objects.filter(user=user).values("organization_id")
+    sealed = Q(demand__mode=Demand.Mode.TENDER, demand__closed_at__isnull=True)
+    received = ~Q(status=ProposalStatus.WITHDRAWN) & ~sealed
+    if not user.is_staff:
+        received &= Q(demand__owner_id__in=member_orgs)
+    return Proposal.objects.filter(Q(supplier_id__in=member_orgs) | received)
+
+
 def proposal_count_visible(*, user, demand: Demand) -> int | None:
     """How many proposals the user may know of; None while a tender is sealed (even the count is secret)."""
     if demand.is_sealed:

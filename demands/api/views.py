@@ -15,7 +15,6 @@ organization, or confidential attachments); 400 with the service's ``code`` when
 import csv
 
 import django_filters
-from django.db.models import Q
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -43,7 +42,7 @@ from demands.models import (
 )
 from marketplace import selectors as core_selectors
 from marketplace.exceptions import ApplicationError
-from marketplace.models import Membership, Organization
+from marketplace.models import Organization
 from marketplace.permissions import NOT_VERIFIED_MESSAGE, can_act_as_verified
 
 S = DemandStatus
@@ -109,21 +108,6 @@ def _supplier_organization(user, demand: Demand, organization_id: int | None) ->
 
 def _proposal_queryset():
     return Proposal.objects.select_related("demand", "supplier").prefetch_related("attachments")
-
-
-def proposal_list_visible_to(*, user):
-    """Every proposal the user may read, across demands: the cross-demand form of
-    ``selectors.proposal_list_for_demand`` (own organizations' bids in any state; for the owner side and the
-    staff, the other non-withdrawn bids of demands that are not sealed). ``tests/demands/
-    test_confidentiality_matrix.py`` checks that both agree for every persona."""
-    if not user.is_authenticated:
-        return Proposal.objects.none()
-    member_orgs = Membership.objects.filter(user=user).values("organization_id")
-    sealed = Q(demand__mode=Demand.Mode.TENDER, demand__status__in=[S.PUBLISHED, S.PENDING_REVIEW])
-    received = ~Q(status=ProposalStatus.WITHDRAWN) & ~sealed
-    if not user.is_staff:
-        received &= Q(demand__owner_id__in=member_orgs)
-    return _proposal_queryset().filter(Q(supplier_id__in=member_orgs) | received)
 
 
 def _receipt_data(proposal: Proposal, receipt) -> dict:
@@ -596,7 +580,11 @@ class ProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     parser_classes = [JSONParser, MultiPartParser, FormParser]  # PATCH may carry new attachments
 
     def get_queryset(self):
-        return proposal_list_visible_to(user=self.request.user)
+        return (
+            selectors.proposal_list_visible_to(user=self.request.user)
+            .select_related("demand", "supplier")
+            .prefetch_related("attachments")
+        )
 
     def get_object(self):
         # The per-demand rule itself decides (sealed bids, withdrawn ones, own organization's).

@@ -23,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from demands import selectors, services
-from demands.api.views import proposal_list_visible_to
 from demands.models import Demand, Proposal
 from tests.factories import InstituteFactory, UniversityFactory
 
@@ -330,7 +329,7 @@ def test_the_api_proposal_list_agrees_with_the_selector(build, kind):
         per_demand = set(
             selectors.proposal_list_for_demand(user=user, demand=world.demand).values_list("pk", flat=True)
         )
-        across = set(proposal_list_visible_to(user=user).values_list("pk", flat=True))
+        across = set(selectors.proposal_list_visible_to(user=user).values_list("pk", flat=True))
         assert across == per_demand, persona
         assert selectors.demand_can_see_details(user=user, demand=world.demand) is (
             persona in DETAIL_READERS
