@@ -554,6 +554,7 @@ def run(args) -> dict:
             ),
         ]
 
+    load_before = os.getloadavg()
     results = []
     for label, url, call in cases:
         figures = measure(call, requests=args.requests, warmup=args.warmup)
@@ -581,7 +582,14 @@ def run(args) -> dict:
         table_size = cursor.fetchone()[0]
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "postgres": server},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": server,
+            # The machine is shared: a load average above the core count means the figures carry others' work.
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+        },
         "data": {
             "demands": total,
             "public": public,
@@ -597,6 +605,11 @@ def run(args) -> dict:
 def report(summary: dict) -> None:
     baseline = summary["results"][1]["p50"]  # /healthz/: what any request through the stack costs
     print()
+    machine = summary["machine"]
+    print(
+        f"{machine['cpus']} CPUs, load average {machine['load_average_before'][0]:.2f} before and "
+        f"{machine['load_average_after'][0]:.2f} after the run"
+    )
     print(
         f"{summary['data']['demands']:,} demands ({summary['data']['public']:,} public, "
         f"{summary['data']['filtered']:,} match {summary['data']['filters']}), table {summary['data']['table_size']}"

@@ -22,6 +22,7 @@ Candidates:
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -108,6 +109,7 @@ def main() -> None:
             cursor.execute(sql)
 
     rows = []
+    load_before = os.getloadavg()[0]
 
     def record(variant: str, label: str, call) -> None:
         figures = timed(call, args.repeat)
@@ -180,7 +182,10 @@ def main() -> None:
             execute(f"DROP INDEX IF EXISTS {index}")
         execute("DROP FUNCTION IF EXISTS bench_bigrams(text)")
 
-    print(f"\n{public_count:,} public demands; SQL only, {args.repeat} runs each after 3 warm-up runs")
+    print(
+        f"\n{public_count:,} public demands; SQL only, {args.repeat} runs each after 3 warm-up runs; "
+        f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+    )
     print("| variant | page | p50 ms | p95 ms |")
     print("| --- | --- | ---: | ---: |")
     for variant, label, figures in rows:

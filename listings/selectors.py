@@ -31,7 +31,7 @@ def listing_list_public() -> QuerySet[Listing]:
 
 
 def listing_list_visible_to(*, user) -> QuerySet[Listing]:
-    qs = Listing.objects.select_related("owner", "field", "sub_field", "region")
+    qs = Listing.objects.select_related("owner", "field", "sub_field", "region", "region__parent")
     if user.is_authenticated and user.is_staff:
         return qs
     return qs.filter(Q(status__in=PUBLIC_STATUSES) | Q(owner_id__in=_member_org_ids(user)))

@@ -289,11 +289,6 @@ class PublicListingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             .annotate(intent_count=Count("intents"))
         )
 
-    def get_object(self):
-        public = super().get_object()
-        public.listing = selectors.listing_get_for_user(user=self.request.user, pk=public.listing_id)
-        return public
-
     def _render(self, public: PublicListing, *, code=status.HTTP_200_OK) -> Response:
         public = self.get_queryset().get(pk=public.pk)
         return Response(s.PublicListingSerializer(public).data, status=code)
@@ -591,15 +586,30 @@ class PublicityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
     @extend_schema(
+        methods=["GET"],
+        summary="The objections the caller filed to this notice (staff: all of them)",
+        responses=s.ObjectionSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
         summary="File an objection during the publicity period (any logged-in user)",
         request=s.ObjectionCreateSerializer,
         responses={201: s.ObjectionSerializer},
     )
     @action(
-        detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated], filter_backends=[]
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[permissions.IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
     )
     def objections(self, request, pk=None):
         publicity = self.get_object()
+        if request.method == "GET":
+            objections = publicity.objections.order_by("created_at", "pk")
+            if not request.user.is_staff:
+                objections = objections.filter(filed_by=request.user)
+            return Response(s.ObjectionSerializer(objections, many=True).data)
         serializer = s.ObjectionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         objection = services.objection_file(

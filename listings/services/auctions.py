@@ -66,7 +66,10 @@ def auction_join(*, auction: Auction, organization: Organization, actor: User) -
         raise ApplicationError(_("The owner cannot bid on its own lot."), code="own_lot")
     with transaction.atomic():
         locked = Auction.objects.select_for_update().get(pk=auction.pk)
-        if locked.status not in (AuctionStatus.SCHEDULED, AuctionStatus.RUNNING):
+        if (
+            locked.status not in (AuctionStatus.SCHEDULED, AuctionStatus.RUNNING)
+            or locked.ends_at <= timezone.now()
+        ):
             raise ApplicationError(_("The auction has ended."), code="closed")
         existing = AuctionBidder.objects.filter(auction=locked, organization=organization).first()
         if existing is not None:

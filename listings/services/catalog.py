@@ -246,7 +246,9 @@ def listing_withdraw(*, listing: Listing, actor: User, reason: str = "") -> List
     _require_owner_member(listing, actor)
     now = timezone.now()
     with transaction.atomic():
-        if listing.public_listings.filter(status__in=["negotiation", "auction"]).exists():
+        # Lock the listing's public listings: the end-of-period decision must not start an auction meanwhile.
+        trading = list(listing.public_listings.select_for_update().values_list("status", flat=True))
+        if {"negotiation", "auction"} & set(trading):
             raise ApplicationError(
                 _("A listing in negotiation or auction cannot be withdrawn."), code="in_trade"
             )

@@ -88,7 +88,11 @@ def public_listing_open(
             _("Only a published listing can be put up for public listing."), code="bad_state"
         )
     floor_price, increment = _amount(floor_price, "floor_price"), _amount(increment, "increment")
-    if not 1 <= int(days) <= 365:
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 365:
         raise ApplicationError(_("A listing period is between 1 and 365 days."), code="bad_period")
     now = now or timezone.now()
     try:

@@ -56,18 +56,21 @@ def _context(request, auction: Auction, *, join_form=None, bid_form=None) -> dic
     listing = auction.public_listing.listing
     state = services.auction_public_state(auction=auction)
     bidders = _own_bidders(user, auction)
-    is_open = auction.status in OPEN and timezone.now() < auction.ends_at
+    now = timezone.now()
+    # Bidders join as soon as the auction is scheduled; bids are taken from its start to its (moving) end.
+    is_open = auction.status in OPEN and now < auction.ends_at
+    bidding = is_open and auction.starts_at <= now
     context = {
         "auction": auction,
         "listing": listing,
         "state": state,
         "own_paddles": [b.paddle for b in bidders],
         "is_open": is_open,
-        "now": timezone.now(),
+        "now": now,
         "terms": BIDDING_TERMS,
         "state_url": reverse("listings:auction_state", kwargs={"pk": auction.pk}),
     }
-    if is_open and bidders:
+    if bidding and bidders:
         # One bid form per own paddle (a user acting for two bidding organizations is rare but possible).
         context["bid_forms"] = [
             (
@@ -87,7 +90,13 @@ def _context(request, auction: Auction, *, join_form=None, bid_form=None) -> dic
     ]
     if is_open and candidates:
         context["join_form"] = join_form or AuctionJoinForm(organizations=candidates)
-    context["join_needs_verified"] = is_open and user.is_authenticated and not candidates and not bidders
+    context["join_needs_verified"] = (
+        is_open
+        and user.is_authenticated
+        and not candidates
+        and not bidders
+        and not selectors.listing_is_owner(user=user, listing=listing)  # the owner does not bid on its lot
+    )
     return context
 
 

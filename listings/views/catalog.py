@@ -38,6 +38,7 @@ from listings.models import (
     Listing,
     ListingAttachment,
     ListingRevision,
+    Publicity,
     PublicListing,
 )
 from listings.views.helpers import (
@@ -154,6 +155,8 @@ def detail_context(request, listing: Listing, **forms) -> dict:
             )
         if listing.status == S.TRANSFERRED:
             context["deals"] = list(listing.deals.select_related("buyer"))
+    if listing.status == S.TRANSFERRED and listing.state_funded:
+        context["publicity"] = Publicity.objects.filter(deal__listing=listing).order_by("-starts_at").first()
     return context
 
 

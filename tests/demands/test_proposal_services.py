@@ -561,6 +561,25 @@ def test_a_public_question_reaches_the_owner_and_the_answer_the_asker(
     assert recipients() == [university_admin.email]
 
 
+def test_a_corrected_answer_replaces_the_public_one_without_a_second_notice(
+    demand, enterprise_admin, university, university_admin, django_capture_on_commit_callbacks
+):
+    question = services.question_ask(
+        demand=demand, organization=university, actor=university_admin, text="模具材料是什么？"
+    )
+    services.question_answer(question=question, actor=enterprise_admin, answer="718H。")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.question_answer(question=question, actor=enterprise_admin, answer="718H，预硬至HRC33。")
+
+    question.refresh_from_db()
+    assert question.answer == "718H，预硬至HRC33。"
+    assert Notification.objects.filter(user=university_admin).count() == 1
+    assert mail.outbox == []
+    assert AuditLog.objects.filter(action="demand.question_answer").count() == 2
+
+
 def test_questions_are_refused_on_own_and_closed_demands(
     enterprise, enterprise_admin, university, university_admin
 ):
@@ -785,6 +804,18 @@ def test_no_reminder_for_proposals_of_a_withdrawn_demand(demand, enterprise_admi
     services.demand_withdraw(demand=demand, actor=enterprise_admin, reason="项目取消")
 
     assert services.proposal_remind_unanswered() == 0
+
+
+def test_no_reminder_for_proposals_of_an_expired_demand(enterprise, settings):
+    settings.DEMAND_RESPONSE_DAYS = 7
+    settings.DEMAND_AWARD_GRACE_DAYS = 60
+    expired = DemandFactory(owner=enterprise, closed=True, closed_at=timezone.now() - timedelta(days=61))
+    ProposalFactory(demand=expired, submitted_at=timezone.now() - timedelta(days=70))
+    assert services.demand_expire_stale() == 1
+    before = Notification.objects.count()
+
+    assert services.proposal_remind_unanswered() == 0
+    assert Notification.objects.count() == before
 
 
 def test_an_institute_bids_too(demand):

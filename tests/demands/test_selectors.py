@@ -282,6 +282,65 @@ def test_sealed_bids_do_not_count_against_the_owner_before_the_close(enterprise,
     assert selectors.organization_response_rate(organization=enterprise) is None
 
 
+@pytest.mark.parametrize(
+    ("closed_days_ago", "answered_after_close_days", "rate"),
+    [
+        (3, None, None),  # closed 3 days ago: still inside the window that opened at the close
+        (8, None, 0.0),  # closed 8 days ago, never answered
+        (8, 2, 100.0),  # answered 2 days after the close, though submitted 20 days before it
+    ],
+)
+def test_the_window_of_a_tender_bid_opens_at_the_close(
+    enterprise, settings, closed_days_ago, answered_after_close_days, rate
+):
+    settings.DEMAND_RESPONSE_DAYS = 7
+    closed_at = timezone.now() - timedelta(days=closed_days_ago)
+    tender = DemandFactory(owner=enterprise, tender=True, closed=True, closed_at=closed_at)
+    answered = (
+        None if answered_after_close_days is None else closed_at + timedelta(days=answered_after_close_days)
+    )
+    ProposalFactory(demand=tender, submitted_at=closed_at - timedelta(days=20), owner_responded_at=answered)
+
+    assert selectors.organization_response_rate(organization=enterprise) == rate
+
+
+def test_bidders_keep_seeing_a_demand_they_answered_after_it_left_the_market(enterprise, enterprise_admin):
+    demand = DemandFactory(owner=enterprise)
+    bid = ProposalFactory(demand=demand)
+    other_supplier = UniversityFactory().created_by
+    services.demand_withdraw(demand=demand, actor=enterprise_admin, reason="项目取消")
+
+    assert selectors.demand_get_for_user(user=bid.supplier.created_by, pk=demand.pk) == demand
+    with pytest.raises(Http404):
+        selectors.demand_get_for_user(user=other_supplier, pk=demand.pk)
+
+
+def test_the_dashboard_hides_the_count_of_a_sealed_tender(enterprise, verified_member):
+    tender = DemandFactory(owner=enterprise, tender=True)
+    ProposalFactory(demand=tender)
+
+    totals = dict(
+        selectors.demand_list_for_organizations(user=verified_member).values_list("pk", "proposal_total")
+    )
+    assert totals == {tender.pk: None}
+
+    services.demand_close(demand=tender)
+    totals = dict(
+        selectors.demand_list_for_organizations(user=verified_member).values_list("pk", "proposal_total")
+    )
+    assert totals == {tender.pk: 1}
+
+
+def test_commitments_of_an_open_call_are_published_only_at_its_close(enterprise):
+    demand = DemandFactory(owner=enterprise)
+    bid = ProposalFactory(demand=demand)
+
+    assert selectors.commitments_published(demand=demand) == []
+    services.demand_close(demand=demand)
+
+    assert [row["commitment"] for row in selectors.commitments_published(demand=demand)] == [bid.commitment]
+
+
 # --- list filters (shared by the website and the API) --------------------------------------------------------
 
 

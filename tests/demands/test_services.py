@@ -637,6 +637,45 @@ def test_close_by_someone_outside_the_organization_is_refused(outsider):
     unchanged(demand, status=S.PUBLISHED, closed_at=None)
 
 
+def test_the_owner_cannot_open_a_sealed_tender_before_its_deadline(enterprise, enterprise_admin):
+    tender = DemandFactory(owner=enterprise, tender=True)
+    ProposalFactory(demand=tender)
+
+    with pytest.raises(ApplicationError) as exc:
+        services.demand_close(demand=tender, actor=enterprise_admin)
+
+    refused(exc, "sealed_until_deadline")
+    unchanged(tender, status=S.PUBLISHED, closed_at=None, close_notified_at=None)
+    assert not AuditLog.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_a_tender_past_its_deadline_may_be_closed_by_its_owner(enterprise, enterprise_admin):
+    tender = DemandFactory(owner=enterprise, tender=True, deadline=in_days(-0.01))
+
+    assert services.demand_close(demand=tender, actor=enterprise_admin) is True
+
+    tender.refresh_from_db()
+    assert tender.status == S.CLOSED
+    assert tender.is_sealed is False
+
+
+def test_a_tender_withdrawn_before_its_close_stays_sealed(enterprise, enterprise_admin, verified_member):
+    from demands import selectors
+
+    tender = DemandFactory(owner=enterprise, tender=True)
+    bid = ProposalFactory(demand=tender)
+
+    withdrawn = services.demand_withdraw(demand=tender, actor=enterprise_admin, reason="项目取消")
+
+    assert withdrawn.is_sealed is True
+    assert selectors.proposal_list_for_demand(user=verified_member, demand=withdrawn).count() == 0
+    assert selectors.proposal_count_visible(user=verified_member, demand=withdrawn) is None
+    assert selectors.commitments_published(demand=withdrawn) == []
+    # The bidder still sees its own bid.
+    assert list(selectors.proposal_list_for_demand(user=bid.supplier.created_by, demand=withdrawn)) == [bid]
+
+
 def test_close_due_closes_published_demands_at_their_deadline(enterprise, enterprise_admin):
     due = DemandFactory(deadline=in_days(-0.001), owner=enterprise)
     later = DemandFactory(deadline=in_days(1))

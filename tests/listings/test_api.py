@@ -676,6 +676,9 @@ def test_objection_during_and_after_the_period(
     assert (late.status_code, error_code(late)) == (400, "period_over")
     assert anonymous.status_code == 401
     assert Objection.objects.count() == 1
+    mine = client.get(f"{PUBLICITY}{current.pk}/objections/").json()
+    assert [row["text"] for row in mine] == ["发明人署名有误。"]
+    assert api_client_for(enterprise.created_by).get(f"{PUBLICITY}{current.pk}/objections/").json() == []
 
 
 def test_certificate_and_verification(api_client, state_funded, enterprise):

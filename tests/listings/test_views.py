@@ -810,6 +810,13 @@ def test_certificate_pdf_and_verification(client, state_funded, enterprise):
     assert form["Location"] == reverse("publicity_verify_code", kwargs={"code": code})
 
 
+def test_transferred_listing_links_its_publicity(client, state_funded, enterprise):
+    publicity = make_publicity(state_funded, enterprise, certified=True)
+    response = client.get(detail(state_funded))
+    assert response.context["publicity"] == publicity
+    assert reverse("listings:certificate", kwargs={"pk": publicity.pk}) in response.content.decode()
+
+
 def test_no_certificate_before_certification(client, state_funded, enterprise):
     publicity = make_publicity(state_funded, enterprise)
     assert client.get(reverse("listings:certificate", kwargs={"pk": publicity.pk})).status_code == 404
@@ -906,3 +913,19 @@ def test_auction_page_follows_bids_live_in_chromium(live_server, monkeypatch, un
         browser.close()
     for secret in (first.name, second.name, "150000", "150,000"):
         assert secret not in content
+
+
+def test_scheduled_auction_admits_bidders_but_takes_no_bids_yet(
+    client_for, listing, enterprise, enterprise_admin
+):
+    auction = make_auction(
+        listing, started_minutes_ago=-60, minutes_left=180, status=Auction.Status.SCHEDULED
+    )
+    web = client_for(enterprise_admin)
+    assert web.get(reverse("listings:auction", kwargs={"pk": auction.pk})).context["join_form"] is not None
+
+    join(auction, enterprise)
+    page = web.get(reverse("listings:auction", kwargs={"pk": auction.pk}))
+
+    assert page.context["own_paddles"] == [101]
+    assert "bid_forms" not in page.context

@@ -1,15 +1,17 @@
 """Fill the database with a fictional but realistic demo market: ``manage.py seed_demo``.
 
-Idempotent: everything is looked up by a natural key (username, organization name) and only what is missing is
-created, so running it again changes nothing, and decisions an administrator made in the meantime are kept.
-Organizations go through the real services (``organization_create``, then ``organization_decide`` by the demo
-administrator with a reason), so the audit log and the notifications look like the real thing.
+Idempotent: everything is looked up by a natural key (username, organization name, owner and demand title) and
+only what is missing is created, so running it again changes nothing, and decisions an administrator made in the
+meantime are kept. Organizations go through the real services (``organization_create``, then
+``organization_decide`` by the demo administrator with a reason), and so do demands (create, submit, review by
+the demo administrator, proposals with their receipts, close, shortlist, award), so the audit log, the
+commitments and the notifications look like the real thing.
 
 Every organization, person, address and credit code below is invented (the codes are generated, with the
 organization's region in digits 3-8 and a valid check character). Demo addresses are @example.com and get no
 e-mail: notifications created while seeding are shown on the website only.
 
-Layout, for later additions (demands, listings, brokers, contracts): a data section of plain specs, one
+Layout, for later additions (listings, brokers, contracts): a data section of plain specs, one
 ``seed_<thing>`` function per kind of record, and ``Command.handle`` calling them in order inside one transaction.
 """
 
@@ -973,10 +975,9 @@ def ensure_demand(spec: DemandSpec, *, reviewer: User) -> tuple[Demand, bool]:
     created = demand is None
     if created:
         demand = demand_services.demand_create(owner=owner, actor=owner_admin, **_demand_fields(spec))
-    S = Demand.Status
-    if target != DEMAND_DRAFT and demand.status == S.DRAFT:
+    if target != DEMAND_DRAFT and demand.status == Demand.Status.DRAFT:
         demand = demand_services.demand_submit(demand=demand, actor=owner_admin)
-    if target not in (DEMAND_DRAFT, DEMAND_PENDING_REVIEW) and demand.status == S.PENDING_REVIEW:
+    if target not in (DEMAND_DRAFT, DEMAND_PENDING_REVIEW) and demand.status == Demand.Status.PENDING_REVIEW:
         demand = demand_services.demand_review(
             demand=demand, actor=reviewer, approve=True, reason=DEMAND_REVIEW_REASON
         )
@@ -997,11 +998,11 @@ def ensure_demand(spec: DemandSpec, *, reviewer: User) -> tuple[Demand, bool]:
                 duration_days=proposal_spec.duration_days,
                 team=proposal_spec.team,
             )
-    if target in (DEMAND_CLOSED, DEMAND_AWARDED) and demand.status == S.PUBLISHED:
+    if target in (DEMAND_CLOSED, DEMAND_AWARDED) and demand.status == Demand.Status.PUBLISHED:
         # Closed early by its owner: the demo shows the evaluation without waiting for the deadline.
         demand_services.demand_close(demand=demand, actor=owner_admin)
         demand.refresh_from_db()
-    if demand.status == S.CLOSED:
+    if demand.status == Demand.Status.CLOSED:
         for name in spec.shortlist:
             proposal = Proposal.objects.get(demand=demand, supplier__name=name)
             if proposal.status == Proposal.Status.SUBMITTED:
