@@ -295,7 +295,9 @@ def test_the_sealed_demo_tender_does_not_announce_its_bids(seed):
     owner_admin = User.objects.get(username="jincheng")
     # The owner heard of the publication, and of nothing else about the tender.
     notices = Notification.objects.filter(user=owner_admin, subject__contains=tender.title)
-    assert [notice.subject for notice in notices] == [f"Your demand “{tender.title}” is published"]
+    assert [notice.subject for notice in notices] == [
+        f"您的技术需求“{tender.title}”已发布 / Your demand “{tender.title}” is published"
+    ]
 
 
 def test_rerun_keeps_what_happened_to_demo_demands_since(seed):
