@@ -334,3 +334,16 @@ def test_demand_codes_in_the_data_exist():
 
     assert set(TechnologyField.objects.filter(code__in=codes).values_list("code", flat=True)) == codes
     assert names <= {spec.name for spec in ORGANIZATIONS}
+
+
+def test_demo_listings_with_a_running_auction_and_a_publicity_notice(seed):
+    from listings.models import Auction, Listing, Publicity
+
+    seed()
+    before = (Listing.objects.count(), Auction.objects.count(), Publicity.objects.count())
+    seed()
+
+    assert (Listing.objects.count(), Auction.objects.count(), Publicity.objects.count()) == before
+    assert Listing.objects.filter(external_ref__startswith="demo-listing-").count() == 14
+    assert Auction.objects.filter(status="running").count() == 1
+    assert Publicity.objects.filter(status="open").count() == 1

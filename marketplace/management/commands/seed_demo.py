@@ -1078,6 +1078,10 @@ class Command(BaseCommand):
             admin, admin_created = ensure_demo_admin()
             organizations = seed_organizations(reviewer=admin)
             demands = seed_demands(reviewer=admin)
+            # Imported here: listings.demo builds on this module's demo organizations and helpers.
+            from listings.demo import seed_listings
+
+            seed_listings(stdout=self.stdout)
             silence_demo_email()
         self.print_summary(admin, admin_created, organizations, demands)
 
