@@ -145,6 +145,14 @@ class Demand(TimeStampedModel):
             models.UniqueConstraint(fields=["external_ref"], name="demand_unique_external_ref"),
         ]
         indexes = [
+            # The public list's order: walked (and stopped after one page) instead of sorting every demand.
+            models.Index(
+                fields=["-published_at", "-id"],
+                condition=Q(status__in=PUBLIC_STATUSES),
+                name="demand_public_recent_idx",
+            ),
+            # The same order for a member's list, which adds their own drafts ("OR owner …").
+            models.Index(fields=["-published_at", "-id"], name="demand_recent_idx"),
             models.Index(fields=["status", "-published_at"], name="demand_status_published_idx"),
             models.Index(fields=["status", "deadline"], name="demand_status_deadline_idx"),
             models.Index(fields=["status", "field", "-published_at"], name="demand_status_field_idx"),

@@ -21,6 +21,9 @@ from demands.models import (
 from marketplace import selectors as core_selectors
 from marketplace.models import Membership, Organization
 
+# Columns a list of demands never shows (the confidential details among them): deferred by list views.
+LIST_DEFERRED = ("details", "search_text", "nda_terms", "status_reason")
+
 # --- who may see what ---------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -49,6 +48,7 @@ from marketplace import selectors as core_selectors
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import field_choices
 from marketplace.models import Organization, Region
+from marketplace.pagination import IdsFirstPaginator
 from marketplace.taxonomy import CooperationMode
 from marketplace.views.helpers import form_apply_error
 
@@ -126,7 +126,7 @@ def _filtered_public_demands(request):
 
 def demand_list(request):
     filterset, qs = _filtered_public_demands(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = IdsFirstPaginator(qs.defer(*selectors.LIST_DEFERRED), PAGE_SIZE).get_page(request.GET.get("page"))
     get = request.GET
     context = {
         "page": page,

@@ -40,7 +40,9 @@ from demands.models import (
     ProposalStatus,
     Question,
 )
+from demands.selectors import LIST_DEFERRED
 from marketplace import selectors as core_selectors
+from marketplace.api.pagination import LongListPagination
 from marketplace.exceptions import ApplicationError
 from marketplace.models import Organization
 from marketplace.permissions import NOT_VERIFIED_MESSAGE, can_act_as_verified
@@ -230,8 +232,14 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = r"[0-9]+"
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    pagination_class = LongListPagination
+
     def get_queryset(self):
-        return selectors.demand_list_visible_to(user=self.request.user)
+        queryset = selectors.demand_list_visible_to(user=self.request.user)
+        if self.action == "list":
+            # Lists never show these; a large sort carries less without them.
+            queryset = queryset.defer(*LIST_DEFERRED)
+        return queryset
 
     def filter_queryset(self, queryset):
         # The query string filters the lists only; a detail URL is never narrowed by ?status=… into a 404.
