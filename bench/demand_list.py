@@ -597,7 +597,7 @@ def run(args) -> dict:
             "filters": FILTERS,
             "table_size": table_size,
         },
-        "settings": {"requests": args.requests, "warmup": args.warmup},
+        "settings": {"requests": args.requests, "warmup": args.warmup, "note": args.note},
         "results": results,
     }
 
@@ -635,6 +635,7 @@ def main() -> None:
     )
     parser.add_argument("--regenerate", action="store_true", help="generate the data even if it is there")
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the slow queries")
+    parser.add_argument("--note", default="", help="what is special about this run, kept with the results")
     args = parser.parse_args()
 
     url = configure_environment()
