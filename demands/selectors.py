@@ -174,7 +174,9 @@ def commitments_published(*, demand: Demand) -> list[dict]:
     for proposal in (
         Proposal.objects.filter(demand=demand).prefetch_related("receipts").order_by("submitted_at", "id")
     ):
-        receipt = max(proposal.receipts.all(), key=lambda r: r.version)
+        receipt = max(proposal.receipts.all(), key=lambda r: r.version, default=None)
+        if receipt is None:  # a proposal imported from another platform carries no receipt of ours
+            continue
         rows.append(
             {
                 "receipt": f"{proposal.pk}-{receipt.version}",

@@ -397,3 +397,15 @@ def test_filters_by_mode_and_owner():
 
     assert filtered(mode="tender") == {tender.pk}
     assert filtered(owner=str(owner.pk)) == {own.pk}
+
+
+def test_commitments_skip_a_proposal_without_receipts(enterprise):
+    from demands.models import ProposalReceipt
+
+    demand = DemandFactory(owner=enterprise, closed=True)
+    with_receipt, without = ProposalFactory(demand=demand), ProposalFactory(demand=demand)
+    ProposalReceipt.objects.filter(proposal=without).delete()
+
+    rows = selectors.commitments_published(demand=demand)
+
+    assert [row["receipt"] for row in rows] == [f"{with_receipt.pk}-1"]
