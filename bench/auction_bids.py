@@ -335,14 +335,17 @@ class CpuMeter:
             "client": usage.user + usage.system,
             "gunicorn": sum(_proc_cpu(p) for p in workers)
             + (_proc_cpu(self.server_pid) if self.server_pid else 0),
-            "postgres": sum(_proc_cpu(p) for p in postgres),
+            "postgres": {p: _proc_cpu(p) for p in postgres},
             "machine_busy": busy,
             "machine_total": total,
         }
 
     @staticmethod
     def delta(before: dict, after: dict) -> dict:
-        d = {k: after[k] - before[k] for k in before}
+        # Backends that ended during the window (their /proc entry gone) are left out rather than subtracted.
+        both = [p for p in before["postgres"] if p in after["postgres"] and after["postgres"][p]]
+        d = {k: after[k] - before[k] for k in before if k != "postgres"}
+        d["postgres"] = sum(after["postgres"][p] - before["postgres"][p] for p in both)
         d["others"] = d["machine_busy"] - d["client"] - d["gunicorn"] - d["postgres"]
         return d
 
