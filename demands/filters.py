@@ -5,12 +5,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from demands.models import Demand
+from marketplace.search import filter_keywords
 from marketplace.taxonomy import CooperationMode
-
-
-def keyword_terms(value: str) -> list[str]:
-    """Whitespace-separated terms, lower-cased (``search_text`` is stored lower-cased); all must match."""
-    return [term for term in (value or "").lower().split() if term][:8]
 
 
 class DemandFilter(django_filters.FilterSet):
@@ -38,9 +34,7 @@ class DemandFilter(django_filters.FilterSet):
         fields = ["mode", "status", "cooperation_mode", "external_ref", "owner"]
 
     def filter_q(self, queryset, name, value):
-        for term in keyword_terms(value):
-            queryset = queryset.filter(search_text__contains=term)
-        return queryset
+        return filter_keywords(queryset, value)
 
     def filter_field(self, queryset, name, value):
         # A top-level field matches its demands whatever their sub-field; a sub-field code matches exactly.

@@ -6,12 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from listings.models import Listing, ListingStatus
+from marketplace.search import filter_keywords
 from marketplace.taxonomy import ListingType, Maturity, TransferMode
-
-
-def keyword_terms(value: str) -> list[str]:
-    """Whitespace-separated terms, lower-cased (``search_text`` is stored lower-cased); all must match."""
-    return [term for term in (value or "").lower().split() if term][:8]
 
 
 def transfer_mode_q(mode: str) -> Q:
@@ -53,9 +49,7 @@ class ListingFilter(django_filters.FilterSet):
         fields = ["listing_type", "maturity", "status", "state_funded", "external_ref", "owner"]
 
     def filter_q(self, queryset, name, value):
-        for term in keyword_terms(value):
-            queryset = queryset.filter(search_text__contains=term)
-        return queryset
+        return filter_keywords(queryset, value)
 
     def filter_field(self, queryset, name, value):
         # A top-level field matches its listings whatever their sub-field; a sub-field code matches exactly.
