@@ -380,12 +380,15 @@ def proposal_withdraw(*, proposal: Proposal, actor: User) -> Proposal:
 # --- evaluation and award ------------------------------------------------------------------------------------
 
 
+EVALUABLE_STATUSES = (DemandStatus.PUBLISHED, DemandStatus.CLOSED, DemandStatus.AWARDED)
+
+
 def _require_evaluable(proposal: Proposal, actor: User) -> Demand:
     demand = proposal.demand
     _require_member(demand, actor)
     if demand.is_sealed:
         raise ApplicationError(_("Sealed bids are opened at the close."), code="sealed")
-    if demand.status not in (DemandStatus.PUBLISHED, DemandStatus.CLOSED, DemandStatus.AWARDED):
+    if demand.status not in EVALUABLE_STATUSES:
         raise ApplicationError(_("Proposals of this demand can no longer be evaluated."), code="bad_state")
     return demand
 
@@ -481,6 +484,10 @@ def proposal_message(*, proposal: Proposal, actor: User, body: str) -> ProposalM
         author_org, recipient = proposal.supplier, proposal.demand.owner
         if proposal.demand.is_sealed:
             raise ApplicationError(_("Sealed bids are opened at the close."), code="sealed")
+        # The thread serves the evaluation; once the demand is withdrawn, expired or contracted it is closed
+        # to both sides (the owner's side is held by _require_evaluable).
+        if proposal.demand.status not in EVALUABLE_STATUSES:
+            raise ApplicationError(_("This demand no longer takes messages."), code="bad_state")
     else:
         raise ApplicationError(_("Only the owner and the bidder can write here."), code="not_party")
     if proposal.status == P.WITHDRAWN:

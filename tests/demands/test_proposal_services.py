@@ -535,6 +535,23 @@ def test_messages_are_refused_to_outsiders_empty_bodies_and_withdrawn_proposals(
     assert not ProposalMessage.objects.exists()
 
 
+@pytest.mark.parametrize("status", [Demand.Status.WITHDRAWN, Demand.Status.EXPIRED, Demand.Status.CONTRACTED])
+def test_a_bidder_cannot_write_once_the_demand_is_withdrawn_expired_or_contracted(
+    demand, university, university_admin, status
+):
+    proposal = ProposalFactory(demand=demand, supplier=university)
+    Demand.objects.filter(pk=demand.pk).update(status=status)
+    proposal.refresh_from_db()
+    mail.outbox.clear()
+
+    with pytest.raises(ApplicationError) as exc:
+        services.proposal_message(proposal=proposal, actor=university_admin, body="请问还需要方案吗？")
+
+    refused(exc, "bad_state")
+    assert not ProposalMessage.objects.exists()
+    assert mail.outbox == []
+
+
 # --- clarification questions -----------------------------------------------------------------------------
 
 
