@@ -508,55 +508,34 @@ class AuctionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def bids(self, request, pk=None):
         """The hot path (benchmarked at ≥200 bids/s, 50 concurrent bidders): no ``get_object()``, no
-        serializer on the way out. The service locks the auction row and loads everything it needs; the
-        auction and the organization are handed to it as primary-key-only instances, which is all it reads."""
+        serializer on the way out. The service finds the caller's paddle (or the named organization's) and
+        locks the auction row itself; the auction and organization go to it as primary-key-only instances."""
         serializer = s.BidCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        auction_id = int(pk)
         organization_id = data.get("organization")
-        if organization_id is None:
-            candidates = list(
-                AuctionBidder.objects.filter(
-                    auction_id=auction_id, organization__memberships__user=request.user
-                ).values_list("organization_id", flat=True)[:2]
-            )
-            if len(candidates) > 1:
-                raise exceptions.ValidationError(
-                    {"organization": [_("You hold several paddles here: say which organization bids.")]}
-                )
-            if not candidates:
-                if not Auction.objects.filter(pk=auction_id).exists():
-                    raise exceptions.NotFound
-                raise ApplicationError(
-                    _("Accept the bidding terms of this auction first."), code="terms_not_accepted"
-                )
-            organization_id = candidates[0]
         try:
             bid = services.auction_bid(
-                auction=Auction(pk=auction_id),
-                organization=Organization(pk=organization_id),
+                auction=Auction(pk=int(pk)),
+                organization=None if organization_id is None else Organization(pk=organization_id),
                 actor=request.user,
                 maximum=data["maximum"],
                 client_token=data["client_token"],
             )
         except Auction.DoesNotExist:
             raise exceptions.NotFound from None
-        paddle = bid.bidder.paddle  # cached on a new bid (the service created it with the bidder it loaded)
-        leading = bid.leader_after_id == bid.bidder_id
-        leader_paddle = (
-            paddle
-            if leading
-            else AuctionBidder.objects.filter(pk=bid.leader_after_id).values_list("paddle", flat=True).first()
-        )
+        except ApplicationError as exc:
+            if exc.code == "several_paddles":
+                raise exceptions.ValidationError({"organization": [exc.message]}) from None
+            raise
         body = {
             "id": bid.pk,
             "sequence": bid.sequence,
-            "paddle": paddle,
+            "paddle": bid.bidder.paddle,
             "maximum": f"{bid.maximum:.2f}",
             "price_after": f"{bid.price_after:.2f}",
-            "leader_paddle": leader_paddle,
-            "leading": leading,
+            "leader_paddle": bid.leader_after.paddle,
+            "leading": bid.leader_after_id == bid.bidder_id,
             "ends_at": bid.ends_at_after.isoformat(),
             "placed_at": bid.placed_at.isoformat(),
         }

@@ -27,11 +27,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from marketplace import selectors
 from marketplace.api import serializers as s
+from marketplace.api.throttling import ScopedRateThrottle
 from marketplace.exceptions import ApplicationError
 from marketplace.filters import OrganizationFilter
 from marketplace.models import (

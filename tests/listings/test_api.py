@@ -616,21 +616,18 @@ def test_bid_with_two_paddles_must_name_the_organization(auction, enterprise, en
 
 
 def test_bid_endpoint_query_count(auction, bidders, django_assert_num_queries):
-    """The hot path: token, paddle lookup, membership, verification, lock, bidder, replay check, insert, update."""
+    """The hot path: token, paddle (admission), then under the lock only lock + insert + update — plus the
+    SAVEPOINT/RELEASE of the service's atomic block, which the test's own transaction turns into a savepoint."""
     first, second = bidders
     bid(auction, first, "150000", "a")
     client = token_client(second.created_by)
-    with django_assert_num_queries(
-        11
-    ):  # + SAVEPOINT/RELEASE of the service's atomic inside the test transaction
+    with django_assert_num_queries(7):
         leading = post_bid(client, auction, "200000")
-    assert leading.json()["leading"] is True
+    assert (leading.json()["leading"], leading.json()["leader_paddle"]) == (True, 102)
     client_first = token_client(first.created_by)
-    with django_assert_num_queries(
-        11
-    ):  # organization named: no paddle lookup; outbid: one lookup of the leader
+    with django_assert_num_queries(8):  # organization named; outbid: the leader's paddle, after the commit
         outbid = post_bid(client_first, auction, "160000", organization=first.pk)
-    assert outbid.json()["leading"] is False
+    assert (outbid.json()["leading"], outbid.json()["leader_paddle"]) == (False, 102)
 
 
 # --- publicity ---------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from django.utils import timezone
 from listings import services
 from listings.models import Auction, Bid, Listing, PublicListing
 from marketplace.exceptions import ApplicationError
-from tests.factories import EnterpriseFactory, UniversityFactory
+from marketplace.models import Organization
+from tests.factories import EnterpriseFactory, MembershipFactory, UniversityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +137,115 @@ def test_retried_bid_is_not_applied_twice(auction):
     assert first.pk == again.pk
     auction.refresh_from_db()
     assert auction.bid_count == 1
+
+
+def state_of(auction):
+    auction.refresh_from_db()
+    return (auction.price, auction.leader_id, auction.leader_max, auction.bid_count, auction.ends_at)
+
+
+def test_a_token_reused_with_another_maximum_returns_the_first_bid_and_changes_nothing(auction):
+    a = join(auction)
+    first = services.auction_bid(
+        auction=auction, organization=a, actor=a.created_by, maximum=110000, client_token="x"
+    )
+    before = state_of(auction)
+
+    # The rules would accept a higher maximum; the unique (auction, bidder, token) refuses the second row.
+    again = services.auction_bid(
+        auction=auction, organization=a, actor=a.created_by, maximum=300000, client_token="x"
+    )
+
+    assert (again.pk, again.maximum) == (first.pk, Decimal("110000.00"))
+    assert state_of(auction) == before
+    assert Bid.objects.count() == 1
+
+
+def test_a_retry_after_being_outbid_or_after_the_close_returns_the_bid_it_placed(auction):
+    a, b = join(auction), join(auction)
+    placed = services.auction_bid(
+        auction=auction, organization=a, actor=a.created_by, maximum=110000, client_token="a1"
+    )
+    services.auction_bid(
+        auction=auction, organization=b, actor=b.created_by, maximum=200000, client_token="b1"
+    )
+    before = state_of(auction)
+
+    retried = services.auction_bid(
+        auction=auction, organization=a, actor=a.created_by, maximum=110000, client_token="a1"
+    )
+    after_close = services.auction_bid(
+        auction=auction,
+        organization=a,
+        actor=a.created_by,
+        maximum=110000,
+        client_token="a1",
+        now=auction.ends_at + timedelta(minutes=1),
+    )
+
+    assert retried.pk == after_close.pk == placed.pk
+    assert (retried.bidder.paddle, retried.leader_after.paddle) == (101, 101)
+    assert state_of(auction) == before
+    assert Bid.objects.count() == 2
+
+
+def test_a_bidder_suspended_after_joining_is_refused_with_its_reason(auction):
+    a = join(auction)
+    Organization.objects.filter(pk=a.pk).update(status=Organization.Status.SUSPENDED)
+
+    for organization in (a, None):  # named, or found through the actor's memberships
+        with pytest.raises(ApplicationError) as exc:
+            services.auction_bid(
+                auction=auction,
+                organization=organization,
+                actor=a.created_by,
+                maximum=120000,
+                client_token="t",
+            )
+        assert exc.value.code == "not_verified"
+    assert state_of(auction)[3] == 0
+    assert Bid.objects.count() == 0
+
+
+def test_a_user_cannot_bid_for_an_organization_they_do_not_belong_to(auction):
+    a = join(auction)
+    stranger = EnterpriseFactory()
+
+    with pytest.raises(ApplicationError) as exc:
+        services.auction_bid(
+            auction=auction, organization=a, actor=stranger.created_by, maximum=120000, client_token="t"
+        )
+
+    assert exc.value.code == "not_member"
+    assert Bid.objects.count() == 0
+
+
+def test_a_member_of_two_bidding_organizations_must_say_which_bids(auction):
+    a, b = join(auction), join(auction)
+    MembershipFactory(organization=b, user=a.created_by)
+
+    with pytest.raises(ApplicationError) as exc:
+        services.auction_bid(
+            auction=auction, organization=None, actor=a.created_by, maximum=120000, client_token="t"
+        )
+    named = services.auction_bid(
+        auction=auction, organization=b, actor=a.created_by, maximum=120000, client_token="t"
+    )
+
+    assert exc.value.code == "several_paddles"
+    assert (named.bidder.organization_id, named.sequence) == (b.pk, 1)
+
+
+def test_an_unknown_auction_is_not_found(auction):
+    a = join(auction)
+    with pytest.raises(Auction.DoesNotExist):
+        services.auction_bid(
+            auction=Auction(pk=auction.pk + 1000),
+            organization=None,
+            actor=a.created_by,
+            maximum=1,
+            client_token="t",
+        )
 
 
 def test_bid_after_the_end_is_refused(auction):

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
+from marketplace.api.throttling import ScopedRateThrottle
 from marketplace.models import (
     AuditLog,
     CredentialDocument,
