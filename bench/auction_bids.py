@@ -11,7 +11,7 @@ API and p99 bid latency; target ≥ 200 bids/s and p99 ≤ 200 ms"):
    without ``bench_auction``, since it drops it), applies the migrations, and seeds one verified owner
    university, 50 verified bidder enterprises each with one member and an API token;
 2. starts ``gunicorn marketplace.wsgi`` on 127.0.0.1 for each ``--configs`` entry (``WxT``: W workers, T threads;
-   T > 1 means the gthread worker) with DEBUG off, a generated secret key, persistent connections
+   T > 1 means the gthread worker, as does a ``g`` suffix: ``3x1g``) with DEBUG off, a generated secret key, persistent connections
    (``CONN_MAX_AGE``), the Redis cache (DRF's throttle lives there) and the API throttles raised so that no
    request is refused for its rate (the default 600/minute per user would not be reached either, but a raised
    rate keeps the benchmark independent of it);
@@ -631,7 +631,10 @@ def free_port() -> int:
 def start_server(
     config: str, port: int, *, trace_dir: Path | None = None, variant: str = "current"
 ) -> subprocess.Popen:
-    workers, threads = (int(x) for x in config.lower().split("x"))
+    # "WxT" (T > 1: gthread), or "WxTg" for gthread even with one thread: unlike the sync worker it keeps
+    # the client's connection open between requests.
+    gthread = config.lower().endswith("g")
+    workers, threads = (int(x) for x in config.lower().rstrip("g").split("x"))
     env = os.environ.copy()
     if trace_dir:
         env["BENCH_AUCTION_TRACE_DIR"] = str(trace_dir)
@@ -644,6 +647,7 @@ def start_server(
         str(workers),
         "--threads",
         str(threads),
+        *(["--worker-class", "gthread"] if gthread else []),
         "--bind",
         f"{HOST}:{port}",
         "--backlog",

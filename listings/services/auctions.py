@@ -11,7 +11,7 @@ import hashlib
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -174,17 +174,19 @@ def _admitted_bidder(*, auction: Auction, organization: Organization | None, act
     accepted the terms); otherwise the checks one by one, so the refusal names the first rule broken.
 
     Paddles are never deleted, so admitting the bidder outside the auction's lock is safe."""
-    rows = AuctionBidder.objects.filter(auction_id=auction.pk, organization__memberships__user=actor)
-    if organization is not None:
-        rows = rows.filter(organization_id=organization.pk)
-    found = list(rows.select_related("organization").only("paddle", "organization__status")[:2])
+    found = _paddles_of(
+        auction_id=auction.pk, user_id=actor.pk, organization_id=organization and organization.pk
+    )
     if len(found) > 1:
         raise ApplicationError(
             _("You hold several paddles here: say which organization bids."), code="several_paddles"
         )
     if found:
-        if actor.is_active and (found[0].organization.is_verified or actor.is_staff):
-            return found[0]
+        bidder_id, paddle, organization_id, organization_status = found[0]
+        if actor.is_active and (organization_status == Organization.Status.VERIFIED or actor.is_staff):
+            return AuctionBidder(
+                pk=bidder_id, auction_id=auction.pk, organization_id=organization_id, paddle=paddle
+            )
         raise ApplicationError(_("Only verified organizations can bid."), code="not_verified")
     if organization is None:
         if not Auction.objects.filter(pk=auction.pk).exists():
@@ -199,6 +201,26 @@ def _admitted_bidder(*, auction: Auction, organization: Organization | None, act
     if not Auction.objects.filter(pk=auction.pk).exists():
         raise Auction.DoesNotExist
     raise ApplicationError(_("Accept the bidding terms of this auction first."), code="terms_not_accepted")
+
+
+def _paddles_of(*, auction_id: int, user_id: int, organization_id: int | None) -> list[tuple]:
+    """(paddle id, paddle, organization id, organization status) of the user's organizations in the auction.
+
+    Plain SQL of integers and short strings, identical on PostgreSQL and SQLite: the ORM spent more CPU
+    compiling this three-table join than the database spent running it, on the busiest path of the market."""
+    sql = (
+        f"SELECT b.id, b.paddle, b.organization_id, o.status FROM {AuctionBidder._meta.db_table} b "
+        f"JOIN {Organization._meta.db_table} o ON o.id = b.organization_id "
+        f"JOIN {Membership._meta.db_table} m ON m.organization_id = b.organization_id "
+        "WHERE b.auction_id = %s AND m.user_id = %s"
+    )
+    params = [auction_id, user_id]
+    if organization_id is not None:
+        sql += " AND b.organization_id = %s"
+        params.append(organization_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " LIMIT 2", params)
+        return cursor.fetchall()
 
 
 def _placed_bid(bidder: AuctionBidder, client_token: str) -> Bid | None:
