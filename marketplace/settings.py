@@ -27,6 +27,7 @@ Environment variables (see .env.example; an optional .env file is read, real var
     DEMAND_ATTACHMENT_MAX_MB     largest demand or proposal attachment, default 20
     AUCTION_LEAD_HOURS / AUCTION_DURATION_HOURS / AUCTION_EXTENSION_MINUTES   auction timing, default 24 / 2 / 5
     PUBLICITY_DAYS               publicity period of state-funded results, default 15
+    INTERCHANGE_DEFAULT_DEADLINE_DAYS   deadline of an imported demand that has none, days from the import, default 90
 """
 
 from pathlib import Path
@@ -335,3 +336,5 @@ AUCTION_LEAD_HOURS = env.int("AUCTION_LEAD_HOURS", default=24)  # notice between
 AUCTION_DURATION_HOURS = env.int("AUCTION_DURATION_HOURS", default=2)
 AUCTION_EXTENSION_MINUTES = env.int("AUCTION_EXTENSION_MINUTES", default=5)  # soft close window (延时周期)
 PUBLICITY_DAYS = env.int("PUBLICITY_DAYS", default=15)
+# The record interchange (SPEC §9.1): a demand line with a null deadline gets this many days from the import.
+INTERCHANGE_DEFAULT_DEADLINE_DAYS = env.int("INTERCHANGE_DEFAULT_DEADLINE_DAYS", default=90)

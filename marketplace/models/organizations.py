@@ -56,6 +56,10 @@ class Organization(TimeStampedModel):
     status_reason = models.TextField(_("reason for the last decision"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    # Set when the record interchange (``marketplace.interchange``) created the organization as the owner of
+    # imported records: it has no members and, until an administrator completes and verifies it, may lack
+    # the credit code its type otherwise requires (constraint below).
+    imported_at = models.DateTimeField(_("imported through the interchange at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -79,9 +83,16 @@ class Organization(TimeStampedModel):
             models.CheckConstraint(
                 condition=models.Q(org_type__in=OrganizationType.values), name="organization_type_valid"
             ),
+            # Enterprises, institutes and intermediaries carry a credit code (SPEC §2). The one exception is an
+            # organization the interchange created (the format carries no code) while it is not verified: an
+            # administrator enters the code before approving it, so every verified one has its code.
             models.CheckConstraint(
                 condition=~models.Q(org_type__in=[t.value for t in CREDIT_CODE_REQUIRED_TYPES])
-                | models.Q(credit_code__isnull=False),
+                | models.Q(credit_code__isnull=False)
+                | (
+                    models.Q(imported_at__isnull=False)
+                    & ~models.Q(status__in=[OrganizationStatus.VERIFIED, OrganizationStatus.SUSPENDED])
+                ),
                 name="organization_credit_code_required",
             ),
         ]

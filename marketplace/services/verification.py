@@ -17,6 +17,7 @@ from marketplace.exceptions import ApplicationError
 from marketplace.models import Membership, Organization, User
 from marketplace.services.audit import audit_log
 from marketplace.services.notifications import bilingual_subject, bilingual_text, notification_create
+from marketplace.taxonomy import CREDIT_CODE_REQUIRED_TYPES
 
 S = Organization.Status
 
@@ -92,6 +93,18 @@ def organization_decide(
     if not reason:
         raise ApplicationError(
             _("Please give a reason for this decision; the applicant will see it."), code="reason_required"
+        )
+    if (
+        rule.target == S.VERIFIED
+        and organization.org_type in CREDIT_CODE_REQUIRED_TYPES
+        and not organization.credit_code
+    ):
+        # Only an organization created by the record interchange can lack its code (the database allows it
+        # while unverified); the administrator completes it first.
+        raise ApplicationError(
+            _("Enter the unified social credit code of %(organization)s before verifying it.")
+            % {"organization": organization.name},
+            code="credit_code_missing",
         )
     now = timezone.now()
     changes = {"status": rule.target, "status_reason": reason, "status_changed_at": now, "updated_at": now}
