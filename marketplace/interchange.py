@@ -60,8 +60,10 @@ Export rules
 Public records only (published or later: never drafts, rejected or withdrawn ones) and never confidential
 details: a demand's ``description`` is its public summary. Ordered by id, streamed. Records without an
 ``external_ref`` get a stable one, ``techmarket-demand-<id>`` / ``techmarket-listing-<id>``
-(``generated_ref``); importing such a line back into this platform finds the record by that ref and updates
-it rather than creating a copy. ``budget_yuan`` is the upper end of the range (or the lower end if only that
+(``generated_ref``; the prefix is the ``INTERCHANGE_REF_PREFIX`` setting). Importing such a line back into this
+platform finds the record with that id (if it still has no ref of its own), updates it rather than creating a
+copy, and stores the ref on it when it changes. Platforms running this software and exchanging records with
+each other must set different prefixes, or one's generated refs would name the other's records. ``budget_yuan`` is the upper end of the range (or the lower end if only that
 is set), null when negotiable without figures; amounts are whole yuan; ``field`` is the sub-field code when
 there is one; ``deadline`` the day of the deadline in the platform time zone.
 """
@@ -95,7 +97,6 @@ KIND_KEYS = {
     "listing": ("summary", "listing_type", "maturity", "asking_price_yuan", "transfer_modes"),
 }
 EXPORT_KEYS = {kind: ("kind", *COMMON_KEYS, *keys) for kind, keys in KIND_KEYS.items()}
-NULLABLE_KEYS = ("budget_yuan", "deadline", "asking_price_yuan")
 
 # 2,000 lines per transaction: big enough that the per-batch queries (existing refs, owners, one INSERT per
 # 2,000 rows) cost little per record, small enough that a batch's rows and SQL stay a few MB and a failure
@@ -103,7 +104,6 @@ NULLABLE_KEYS = ("budget_yuan", "deadline", "asking_price_yuan")
 BATCH_SIZE = 2000
 SYSTEM_USERNAME = "interchange"
 SYSTEM_EMAIL = "interchange@system.invalid"
-GENERATED_REF = "techmarket-{kind}-{pk}"
 
 # DecimalField(max_digits=14, decimal_places=2): whole yuan below 10^12.
 MAX_AMOUNT = 10**12 - 1
@@ -193,13 +193,16 @@ class _References:
 
 def system_user() -> User:
     """The user that imported records and organizations are created by; made once, cannot log in."""
-    user, created = User.objects.get_or_create(
-        username=SYSTEM_USERNAME,
-        defaults={"email": SYSTEM_EMAIL, "full_name": "Record interchange", "is_active": False},
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    user = User(username=SYSTEM_USERNAME, email=SYSTEM_EMAIL, full_name="Record interchange", is_active=False)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # a concurrent import made it first
+        user = User.objects.get(username=SYSTEM_USERNAME)
     return user
 
 
@@ -253,7 +256,7 @@ def _date(data: dict, key: str) -> date | None:
 def parse_line(text: str, *, line: int, references: _References) -> Record:
     """Validate one line and map it to model values. Raises ``LineError`` with the reason."""
     try:
-        data = json.loads(text)
+        data = json.loads(text.strip())
     except json.JSONDecodeError as exc:
         raise LineError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
     if not isinstance(data, dict):
@@ -338,7 +341,14 @@ def parse_line(text: str, *, line: int, references: _References) -> Record:
 
 
 def generated_ref(kind: str, pk: int) -> str:
-    return GENERATED_REF.format(kind=kind, pk=pk)
+    """The ref the export gives a record that has none: ``<INTERCHANGE_REF_PREFIX>-<kind>-<id>``."""
+    return f"{settings.INTERCHANGE_REF_PREFIX}-{kind}-{pk}"
+
+
+def generated_ref_id(kind: str, ref: str) -> int | None:
+    """The id in a ref ``generated_ref`` made on this platform, else None."""
+    match = re.fullmatch(rf"{re.escape(settings.INTERCHANGE_REF_PREFIX)}-{kind}-([1-9][0-9]{{0,17}})", ref)
+    return int(match.group(1)) if match else None
 
 
 def _whole_yuan(amount: Decimal | None) -> int | None:
@@ -371,8 +381,13 @@ def _content(kind: str, record) -> dict:
     return content
 
 
+def _same_owner(record: Record, existing) -> bool:
+    """``existing`` comes with ``owner_lower_name`` (annotated): organization names are unique regardless of case."""
+    return existing.owner_lower_name == record.owner_name.lower()
+
+
 def _is_unchanged(record: Record, existing) -> bool:
-    if existing.owner_id != record.values["owner_id"]:
+    if not _same_owner(record, existing):
         return False
     ours = _content(record.kind, existing)
     theirs = {key: record.exported[key] for key in ours}
@@ -528,34 +543,59 @@ class _Importer:
                 self.flush_kind(kind, records)
 
     def flush_kind(self, kind: str, records: list[Record]) -> None:
+        """Write one kind's lines of a batch in one transaction; count them once it committed."""
         model = MODELS[kind]
         unchanged = 0
         rejected: list[tuple[int, str]] = []
+        to_create: list[Record] = []
+        to_apply: list[tuple[Record, object]] = []
+        to_revise: list[tuple[Record, object]] = []
         with transaction.atomic():
-            owners = self._resolve_owners(records)
+            # The owner's lower-cased name comes along (one join, one column): deciding what each line does
+            # needs it, and no organization is created for a line that ends up rejected.
             existing = {
                 row.external_ref: row
-                for row in model.objects.filter(external_ref__in=[record.ref for record in records])
+                for row in model.objects.filter(external_ref__in=[record.ref for record in records]).annotate(
+                    owner_lower_name=Lower("owner__name")
+                )
             }
-            now = timezone.now()
-            new, changed, revisions = [], [], []
+            # A ref our export generated names the record with that id, as long as it still has no ref of
+            # its own: exported and imported back, it updates the record instead of copying it.
+            generated = {
+                pk: record.ref
+                for record in records
+                if record.ref not in existing and (pk := generated_ref_id(kind, record.ref)) is not None
+            }
+            if generated:
+                for row in model.objects.filter(pk__in=list(generated), external_ref__isnull=True).annotate(
+                    owner_lower_name=Lower("owner__name")
+                ):
+                    existing[generated[row.pk]] = row
             for record in records:
-                record.values["owner_id"] = owners[record.owner_name.lower()]
                 row = existing.get(record.ref)
                 if row is None:
-                    new.append(self._build(kind, record, now))
+                    to_create.append(record)
                 elif _is_unchanged(record, row) and not (self.publish and row.status in REVIEWABLE):
                     unchanged += 1
                 elif row.status in ON_MARKET[kind] and not self.publish:
                     if reason := _revision_refusal(kind, record, row):
                         rejected.append((record.line, reason))
-                        continue
-                    revisions.append(self._revision(kind, record, row))
+                    else:
+                        to_revise.append((record, row))
                 else:
-                    changed.append(self._apply(kind, record, row, now))
+                    to_apply.append((record, row))
+            writing = to_create + [record for record, _row in to_apply]
+            owners = self._resolve_owners(writing)
+            for record in writing:
+                record.values["owner_id"] = owners[record.owner_name.lower()]
+            now = timezone.now()
+            new = [self._build(kind, record, now) for record in to_create]
+            changed = [self._apply(kind, record, row, now) for record, row in to_apply]
+            revisions = [self._revision(kind, record, row) for record, row in to_revise]
             model.objects.bulk_create(new)
             fields = [
                 *CONTENT_FIELDS[kind],
+                "external_ref",
                 "owner",
                 "search_text",
                 "status",
@@ -563,18 +603,18 @@ class _Importer:
                 "published_at",
                 "updated_at",
             ]
+            # 500 rows per UPDATE: bulk_update writes one CASE per field, and its SQL grows with rows × fields.
             model.objects.bulk_update(changed, fields, batch_size=500)
             if revisions:
                 revision_model, link = REVISIONS[kind]
                 revision_model.objects.filter(
-                    **{f"{link}__in": [revision.__dict__[f"{link}_id"] for revision in revisions]},
+                    **{f"{link}__in": [row.pk for _record, row in to_revise]},
                     status=revision_model.Status.PENDING,
                 ).update(status=revision_model.Status.SUPERSEDED, updated_at=now)
                 revision_model.objects.bulk_create(revisions)
-            ids = [row.pk for row in new] + [row.pk for row in changed]
-            records_changed(kind=kind, ids=ids)
+            records_changed(kind=kind, ids=[row.pk for row in new] + [row.pk for row in changed])
         # Committed: the new owners are real now, and so are the counts.
-        for record in records:
+        for record in writing:
             self.owners.setdefault(record.owner_name.lower(), record.values["owner_id"])
         self.report.created += len(new)
         self.report.updated += len(changed) + len(revisions)
@@ -619,6 +659,7 @@ class _Importer:
         return row
 
     def _apply(self, kind: str, record: Record, row, now: datetime):
+        row.external_ref = record.ref  # a record found by a generated ref keeps it from now on
         for key, value in self._model_values(kind, record, existing=row, now=now).items():
             setattr(row, key, value)
         if row.status in REVIEWABLE:
@@ -655,7 +696,7 @@ def _revision_refusal(kind: str, record: Record, row) -> str | None:
             f"{kind} {record.ref!r} is {row.status} on this platform; its public record changes only with "
             "--publish (reviewed on the source platform)"
         )
-    if row.owner_id != record.values["owner_id"]:
+    if not _same_owner(record, row):
         return (
             f"{kind} {record.ref!r} is on the market and its owner cannot change through a review; "
             "import with --publish if the source platform reviewed it"

@@ -28,6 +28,7 @@ Environment variables (see .env.example; an optional .env file is read, real var
     AUCTION_LEAD_HOURS / AUCTION_DURATION_HOURS / AUCTION_EXTENSION_MINUTES   auction timing, default 24 / 2 / 5
     PUBLICITY_DAYS               publicity period of state-funded results, default 15
     INTERCHANGE_DEFAULT_DEADLINE_DAYS   deadline of an imported demand that has none, days from the import, default 90
+    INTERCHANGE_REF_PREFIX       prefix of the refs the export generates, unique per platform, default techmarket
 """
 
 from pathlib import Path
@@ -338,3 +339,5 @@ AUCTION_EXTENSION_MINUTES = env.int("AUCTION_EXTENSION_MINUTES", default=5)  # s
 PUBLICITY_DAYS = env.int("PUBLICITY_DAYS", default=15)
 # The record interchange (SPEC §9.1): a demand line with a null deadline gets this many days from the import.
 INTERCHANGE_DEFAULT_DEADLINE_DAYS = env.int("INTERCHANGE_DEFAULT_DEADLINE_DAYS", default=90)
+# Prefix of the refs the export generates for records that have none ("<prefix>-demand-<id>"); unique per platform.
+INTERCHANGE_REF_PREFIX = env("INTERCHANGE_REF_PREFIX", default="techmarket")

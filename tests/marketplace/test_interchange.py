@@ -336,7 +336,7 @@ def test_small_batches_give_the_same_result(tmp_path):
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
-        ('{"kind": "demand", "title": ', "invalid JSON (Expecting value at column 30)"),
+        ('{"kind": "demand", "title": ', "invalid JSON (Expecting value at column 28)"),
         ("[1, 2]", "a line must be a JSON object"),
         (demand_line(kind="tender"), "unknown kind 'tender' (expected 'demand' or 'listing')"),
         (demand_line(field="robotics"), "unknown technology field 'robotics'"),
@@ -476,6 +476,9 @@ def test_the_owner_of_a_published_record_changes_only_with_publish(tmp_path):
         "import with --publish if the source platform reviewed it"
     )
     assert Demand.objects.get().owner.name == "宁波恒锐汽车部件有限公司"
+    assert not Organization.objects.filter(
+        name="台州黄岩精塑模具有限公司"
+    ).exists()  # none for a rejected line
     assert run_import(write(tmp_path / "c.jsonl", moved), "--publish")[0] == 0
     assert Demand.objects.get().owner.name == "台州黄岩精塑模具有限公司"
 
@@ -554,7 +557,7 @@ def test_export_writes_public_records_only_without_details(tmp_path, enterprise,
     assert all(tuple(row) == EXPORT_KEYS["demand"] for row in demands)
 
 
-def test_export_since_filters_by_last_update_and_dash_is_stdout(enterprise, capsys):
+def test_export_since_filters_by_last_update_and_dash_is_stdout(enterprise):
     old = DemandFactory(owner=enterprise, external_ref="old")
     new = DemandFactory(owner=enterprise, external_ref="new")
     Demand.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=10))
@@ -586,6 +589,25 @@ def test_reimporting_an_export_updates_instead_of_duplicating(tmp_path, enterpri
     # A platform record keeps what the interchange does not carry.
     assert demand.details.startswith("现用注塑机")
     assert (demand.budget_min, demand.budget_max) == (Decimal("100000.00"), Decimal("300000.00"))
+
+
+def test_a_generated_ref_names_only_a_record_without_a_ref_of_its_own(tmp_path, enterprise, settings):
+    own_ref = DemandFactory(owner=enterprise, external_ref="zj-77")
+    lines = [
+        demand_line(external_ref=f"techmarket-demand-{own_ref.pk}", owner_name=enterprise.name),
+        demand_line(external_ref=f"othermarket-demand-{own_ref.pk}", owner_name=enterprise.name),
+    ]
+
+    status, out, _ = run_import(write(tmp_path / "in.jsonl", *lines), "--publish")
+
+    assert (status, out) == (0, "created 2, updated 0, unchanged 0, rejected 0")
+    title = own_ref.title
+    own_ref.refresh_from_db()
+    assert (own_ref.external_ref, own_ref.title) == ("zj-77", title)
+    assert Demand.objects.count() == 3
+    settings.INTERCHANGE_REF_PREFIX = "zjmarket"
+    plain = DemandFactory(owner=enterprise)
+    assert run_export("demand", tmp_path / "d.jsonl")[-1]["external_ref"] == f"zjmarket-demand-{plain.pk}"
 
 
 def test_round_trip_into_an_empty_database_reproduces_the_records(tmp_path, enterprise, university):

@@ -34,7 +34,8 @@ class Command(BaseCommand):
                 raise CommandError(f"cannot read {file}: {exc.strerror}") from None
             with stream:
                 report = interchange_import(stream, publish=publish, source=file)
-        for line, reason in report.errors:
+        # Sorted: a line refused while its batch was written is found after later lines' parse errors.
+        for line, reason in sorted(report.errors):
             self.stderr.write(f"line {line}: {reason}")
         summary = report.summary()
         if report.revisions:
