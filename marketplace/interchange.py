@@ -76,7 +76,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -603,8 +603,7 @@ class _Importer:
                 "published_at",
                 "updated_at",
             ]
-            # 500 rows per UPDATE: bulk_update writes one CASE per field, and its SQL grows with rows × fields.
-            model.objects.bulk_update(changed, fields, batch_size=500)
+            _update_rows(model, changed, fields)
             if revisions:
                 revision_model, link = REVISIONS[kind]
                 revision_model.objects.filter(
@@ -686,6 +685,39 @@ class _Importer:
                 changes[key] = jsonable(new_value)
         revision_model, link = REVISIONS[kind]
         return revision_model(**{f"{link}_id": row.pk}, changes=changes, submitted_by=self.user)
+
+
+def _update_rows(model, rows: list, fields: list[str]) -> None:
+    """Write ``fields`` of ``rows`` back, one statement per 500 rows.
+
+    On PostgreSQL one ``UPDATE … FROM (VALUES …)`` joins the new values by id. Django's ``bulk_update`` writes
+    ``CASE WHEN id = … THEN …`` per field instead, which PostgreSQL evaluates branch by branch for each row:
+    quadratic in the batch, and in the benchmark it made 2,000 changed listings take seconds."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(rows, fields, batch_size=500)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    row_sql = "(%s, " + ", ".join(f"%s::{column.db_type(connection)}" for column in columns) + ")"
+    assignments = ", ".join(f"{quote(column.column)} = v.{quote(column.column)}" for column in columns)
+    names = ", ".join(["id", *(quote(column.column) for column in columns)])
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            params = []
+            for row in chunk:
+                params.append(row.pk)
+                params.extend(
+                    column.get_db_prep_save(getattr(row, column.attname), connection) for column in columns
+                )
+            cursor.execute(
+                f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+                f"FROM (VALUES {', '.join([row_sql] * len(chunk))}) AS v({names}) WHERE t.id = v.id",
+                params,
+            )
 
 
 def _revision_refusal(kind: str, record: Record, row) -> str | None:
