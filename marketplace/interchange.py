@@ -220,9 +220,16 @@ def _text(data: dict, key: str) -> str:
     return value
 
 
+# Codes per choice list, computed once: ``TextChoices.values`` rebuilds its list on every access.
+CODES = {
+    choices: frozenset(choices.values)
+    for choices in (CooperationMode, ListingType, Maturity, OrganizationType, TransferMode)
+}
+
+
 def _choice(data: dict, key: str, choices) -> str:
     value = _text(data, key)
-    if value not in choices.values:
+    if value not in CODES[choices]:
         raise LineError(f"unknown {key} {value!r}")
     return value
 
@@ -315,7 +322,7 @@ def parse_line(text: str, *, line: int, references: _References) -> Record:
         modes = data.get("transfer_modes")
         if not isinstance(modes, list) or not modes:
             raise LineError("'transfer_modes' must be a non-empty list")
-        unknown = [mode for mode in modes if mode not in TransferMode.values]
+        unknown = [mode for mode in modes if not isinstance(mode, str) or mode not in CODES[TransferMode]]
         if unknown:
             raise LineError(f"unknown transfer mode {unknown[0]!r}")
         modes = list(dict.fromkeys(modes))
