@@ -132,3 +132,27 @@ def test_matches_are_cleared_when_the_demand_is_no_longer_published(market):
 
     assert not ListingMatch.objects.filter(demand=demand).exists()
     assert not SupplierMatch.objects.filter(demand=demand).exists()
+
+
+def test_the_hook_queues_matching_after_commit_and_a_second_delivery_writes_nothing(
+    market, django_capture_on_commit_callbacks
+):
+    from brokers import hooks, tasks
+
+    demand = market["demand"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        hooks.records_changed(kind="demand", ids=[demand.pk])
+    assert not ListingMatch.objects.filter(demand=demand).exists()  # nothing before the commit
+
+    for callback in callbacks:
+        callback()  # eager Celery: the task runs now
+    first = list(ListingMatch.objects.filter(demand=demand).values_list("listing_id", "rank", "computed_at"))
+    tasks.match_records("demand", [demand.pk])
+
+    assert first[0][0] == market["drying"].pk
+    assert (
+        list(ListingMatch.objects.filter(demand=demand).values_list("listing_id", "rank", "computed_at"))
+        == first
+    )
+    with pytest.raises(ValueError, match="unknown record kind"):
+        hooks.records_changed(kind="contract", ids=[1])
