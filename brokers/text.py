@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # Bump when the way terms are derived changes, so stored terms are recomputed by the next rebuild.
-ANALYZER_REVISION = "1"
+ANALYZER_REVISION = "2"
 
 _WORD = re.compile(r"[0-9a-z][0-9a-z.+\-/]*[0-9a-z+]|[a-z]|[\u3400-\u9fff]+")
 _NUMBER = re.compile(r"^[0-9.\-/]+$")
@@ -42,6 +43,8 @@ class Analyzer:
             for term in concept.terms:
                 self.concepts_of[term] = (*self.concepts_of.get(term, ()), concept)
         words = {term: freq for term, freq in domain_terms}
+        # The vocabulary a technical reader would underline: the dictionary's terms and the table's.
+        self.domain_terms = frozenset(words) | frozenset(self.concepts_of)
         for term in self.concepts_of:
             words.setdefault(term, None)
         self.segmenter = segmenter
@@ -79,14 +82,18 @@ class Analyzer:
 
 
 def _segmenter(name: str, words: dict[str, int | None]):
+    """A function text → terms: each word of the precise segmentation twice, then the shorter dictionary words
+    found inside long ones (search mode's extra pieces: 注塑机 → 注塑, 塑机) once. The pieces let 注塑机 meet
+    注塑, but count for about half, so that a fragment such as 塑机 or 行车 (in 自行车) cannot outweigh a whole
+    word (measured on bench/matching_eval: nDCG@10 0.803 → 0.813 against search mode alone)."""
     if name == "rjieba":
         import rjieba
 
         tokenizer = rjieba.Jieba()
         for word, freq in words.items():
             tokenizer.add_word(word, freq, None)
-        return tokenizer.cut_for_search
-    if name == "jieba":
+        precise, search = tokenizer.cut, tokenizer.cut_for_search
+    elif name == "jieba":
         import logging
 
         import jieba
@@ -95,8 +102,17 @@ def _segmenter(name: str, words: dict[str, int | None]):
         tokenizer = jieba.Tokenizer()
         for word, freq in words.items():
             tokenizer.add_word(word, freq)
-        return lambda text: list(tokenizer.cut_for_search(text))
-    raise ValueError(f"unknown segmenter: {name}")
+        precise, search = tokenizer.lcut, tokenizer.lcut_for_search
+    else:
+        raise ValueError(f"unknown segmenter: {name}")
+
+    def cut(text: str) -> list[str]:
+        whole = precise(text)
+        pieces = Counter(search(text))
+        pieces.subtract(whole)
+        return whole + whole + [word for word, count in pieces.items() for _ in range(max(count, 0))]
+
+    return cut
 
 
 def _read_lines(path: Path) -> list[str]:
