@@ -221,3 +221,49 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"digest of {self.digest_date} for user {self.user_id}"
+
+
+class RebuildRun(models.Model):
+    """A full rebuild of the matches (SPEC §6), split into chunks that any number of workers process.
+
+    Phase "texts" segments what changed; when its last chunk is done the run moves to phase "matches" (so
+    every worker builds its corpora once, from final texts); when the last match chunk is done the run prunes
+    matches of records no longer published and finishes. A worker that dies leaves its chunk undone: running
+    ``rebuild_matches`` again resumes the run and completes it."""
+
+    class Phase(models.TextChoices):
+        TEXTS = "texts", _("Segmenting texts")
+        MATCHES = "matches", _("Computing matches")
+        DONE = "done", _("Done")
+
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.TEXTS)
+    chunk_size = models.PositiveIntegerField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(phase__in=["texts", "matches", "done"]), name="rebuild_phase_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"rebuild {self.pk} ({self.phase})"
+
+
+class RebuildChunk(models.Model):
+    run = models.ForeignKey(RebuildRun, on_delete=models.CASCADE, related_name="chunks")
+    phase = models.CharField(max_length=10)
+    kind = models.CharField(max_length=10)  # "demand" or "listing"
+    number = models.PositiveIntegerField()
+    ids = models.JSONField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "phase", "kind", "number"], name="rebuild_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase} {self.kind} chunk {self.number} of run {self.run_id}"

@@ -23,3 +23,20 @@ def match_records(kind: str, ids: list[int]) -> int:
     else:
         raise ValueError(f"unknown record kind: {kind!r}")
     return len(ids)
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+def rebuild_chunk_task(chunk_id: int) -> bool:
+    """One chunk of a full rebuild; a chunk already done (delivered twice) is skipped."""
+    from brokers.rebuild import rebuild_chunk
+
+    return rebuild_chunk(chunk_id)
+
+
+@shared_task
+def rebuild_matches_task() -> int:
+    """Beat, nightly: resume an unfinished rebuild (a worker died during it) or start a new one."""
+    from brokers.rebuild import rebuild_resume, rebuild_start, rebuild_unfinished
+
+    run = rebuild_unfinished()
+    return (rebuild_resume(run) if run else rebuild_start()).pk

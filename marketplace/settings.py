@@ -232,6 +232,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 10 * 60,
         "options": {"expires": 10 * 60},
     },
+    # Nightly (every 24 h from the beat's start): the full rebuild of the matches, or the resumption of one
+    # that a dying worker left unfinished. Incremental matching keeps them fresh in between.
+    "rebuild-matches": {
+        "task": "brokers.tasks.rebuild_matches_task",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
 }
 
 # --- REST framework -------------------------------------------------------------------------------------
