@@ -5,7 +5,9 @@ import pytest
 from brokers import matching
 from brokers.models import DemandMatch, DemandText, ListingMatch, ListingText, SupplierMatch
 from demands.models import Demand
+from listings.models import Listing
 from tests.factories import DemandFactory
+from tests.listings.builders import make_listing
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,30 @@ def test_the_hook_queues_matching_after_commit_and_a_second_delivery_writes_noth
     )
     with pytest.raises(ValueError, match="unknown record kind"):
         hooks.records_changed(kind="contract", ids=[1])
+
+
+def test_publishing_a_demand_or_a_listing_computes_its_matches(
+    market, enterprise, staff_user, django_capture_on_commit_callbacks
+):
+    from demands import services as demand_services
+    from listings import services as listing_services
+
+    demand = DemandFactory(
+        pending_review=True, owner=enterprise, title="注塑件银纹气泡", summary="原料干燥不足。"
+    )
+    listing = make_listing(
+        market["university"], title="注塑件银纹成因分析", status=Listing.Status.PENDING_REVIEW
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demand_services.demand_review(demand=demand, actor=staff_user, approve=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_services.listing_review(listing=listing, actor=staff_user, approve=True)
+
+    assert (
+        ListingMatch.objects.filter(demand=demand).order_by("rank").first().listing_id == market["drying"].pk
+    )
+    assert set(DemandMatch.objects.filter(listing=listing).values_list("demand_id", flat=True)) == {
+        market["demand"].pk,
+        demand.pk,
+    }
