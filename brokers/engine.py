@@ -230,8 +230,9 @@ class Corpus:
                     if c.key == concept_key
                 }
             )
-            if ours and theirs and set(theirs) - set(ours):
-                bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": theirs[:4]})
+            new = [t for t in theirs if t not in ours]
+            if ours and new:
+                bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
         return {
             "shared_terms": shared[:8],
             "bridges": bridges[:4],
