@@ -22,9 +22,10 @@ from brokers.text import Analyzer
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 2.0
-# A concept shared through the related-term table counts for less than the same word: a synonym nearly as
-# much, a problem ↔ approach relation about half.
-CONCEPT_WEIGHT = {"syn": 0.8, "rel": 0.5}
+# A concept shared through the related-term table counts for less than the same word (whose query weight is
+# about 1.7, a whole word being counted twice): a synonym about 0.7 of it, a problem ↔ approach relation about
+# half.
+CONCEPT_WEIGHT = {"syn": 1.2, "rel": 0.8}
 CONCEPT_PREFIX = "§"
 # Pseudo-relevance feedback: the words the best few documents share are added to the query at a low weight,
 # which reaches relevant documents that use the best documents' words rather than the query's
