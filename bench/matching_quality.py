@@ -22,7 +22,6 @@ Needs only jieba and rank_bm25 for the baseline (no Django, no database).
 """
 
 import argparse
-import importlib.util
 import json
 import logging
 import math
@@ -553,46 +552,50 @@ def rank_baseline(demands: list[dict], listings: list[dict], k: int) -> dict[str
 
 
 # ============================================================================================================
-# ENGINE RANKER — to be completed by the lead once brokers.matching exists.
-# It sets up Django (DJANGO_SETTINGS_MODULE, default marketplace.settings), imports the evaluation records into
-# the database the settings name (a dedicated one: never the development or production data), calls the real
-# engine for each demand and maps the returned listings back to their external_ref.
+# ENGINE RANKER — the platform's matching core (brokers.text + brokers.engine) on the same records. The
+# platform builds the same ``Record``s from its database rows (brokers/matching.py); ranking needs no Django.
 # ============================================================================================================
 
-ENGINE_MODULE = "brokers.matching"
 
+def engine_records(items: list[dict], text_key: str, analyzer) -> list:
+    from brokers.engine import Record
 
-def engine_available() -> tuple[bool, str]:
-    """Whether the engine module exists, without importing Django."""
-    if str(BASE_DIR) not in sys.path:
-        sys.path.insert(0, str(BASE_DIR))
-    try:
-        found = importlib.util.find_spec(ENGINE_MODULE) is not None
-    except (ImportError, ValueError) as exc:
-        return False, f"{ENGINE_MODULE} cannot be found ({exc})"
-    return (True, "") if found else (False, f"{ENGINE_MODULE} does not exist yet")
+    records = []
+    for number, item in enumerate(items):
+        modes = item.get("transfer_modes") or (
+            [item["cooperation_mode"]] if item.get("cooperation_mode") else []
+        )
+        records.append(
+            Record(
+                id=number,
+                title_terms=analyzer.terms(item.get("title", "")),
+                body_terms=analyzer.terms(item.get(text_key, "")),
+                field=item.get("field", ""),
+                region=str(item.get("region", "")),
+                modes=frozenset(modes),
+                maturity=item.get("maturity", ""),
+            )
+        )
+    return records
 
 
 def rank_engine(demands: list[dict], listings: list[dict], k: int) -> dict[str, list[str]]:
-    available, reason = engine_available()
-    if not available:
-        raise EngineUnavailable(f"engine not available yet: {reason}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    if str(BASE_DIR) not in sys.path:
+        sys.path.insert(0, str(BASE_DIR))
     try:
-        import django
-
-        django.setup()
-        matching = importlib.import_module(ENGINE_MODULE)
-    except Exception as exc:  # any failure to set up Django or import the engine means "not available"
-        raise EngineUnavailable(
-            f"engine not available yet: {ENGINE_MODULE} cannot be imported ({exc})"
-        ) from exc
-    # TODO(lead): import `demands` and `listings` (SPEC §9.1 records) into the evaluation database, call the
-    # engine for each demand, and return {demand external_ref: [listing external_ref, …]} (k per demand).
-    raise EngineUnavailable(
-        f"engine not available yet: {matching.__name__} imports, but rank_engine in {Path(__file__).name} "
-        "is not wired to it"
-    )
+        from brokers.engine import Corpus
+        from brokers.text import Analyzer
+    except ImportError as exc:
+        raise EngineUnavailable(f"engine not available: {exc}") from exc
+    analyzer = Analyzer(segmenter=os.environ.get("MATCHING_SEGMENTER", "rjieba"))
+    corpus = Corpus(engine_records(listings, "summary", analyzer), analyzer)
+    queries = engine_records(demands, "description", analyzer)
+    rankings = {}
+    for demand, query in zip(demands, queries, strict=True):
+        rankings[demand["external_ref"]] = [
+            listings[m.id]["external_ref"] for m in corpus.rank(query, limit=k)
+        ]
+    return rankings
 
 
 RANKERS: dict[str, Ranker] = {
@@ -781,7 +784,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         explicit = True
     else:
-        names = ["baseline"] + (["engine"] if engine_available()[0] else [])
+        names = ["baseline", "engine"]
         explicit = False
 
     hard = hard_pairs(demands, listings, qrels)

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from brokers import selectors as broker_selectors
 from demands import selectors, services
 from demands.filters import DemandFilter
 from demands.forms import (
@@ -248,6 +249,9 @@ def _detail_context(request, demand: Demand, **forms) -> dict:
         "is_sealed": demand.is_sealed,
         "nda_accepted": bool(accepted_org_ids),
         "show_commitments": demand.status in AFTER_CLOSE and (bool(own_proposals) or can_manage),
+        "recommendations": broker_selectors.demand_recommendations(demand=demand)
+        if broker_selectors.demand_matches_visible_to(user=user, demand=demand)
+        else None,
     }
 
     # Contact details of the owner, by the demand's contact policy.

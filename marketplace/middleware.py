@@ -14,13 +14,14 @@ class ClientLanguageMiddleware:
         self.supported = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request):
-        if request.path_info.startswith(UNPREFIXED_PREFIXES):
-            language = request.GET.get("lang")
-            if language not in self.supported:
-                language = translation.get_language_from_request(request, check_path=False)
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        if request.path_info.startswith(UNPREFIXED_PREFIXES):
-            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        if not request.path_info.startswith(UNPREFIXED_PREFIXES):
+            return self.get_response(request)
+        language = request.GET.get("lang")
+        if language not in self.supported:
+            language = translation.get_language_from_request(request, check_path=False)
+        request.LANGUAGE_CODE = language
+        # Scoped to this request: the thread serves other requests (and, in tests, other tests) afterwards.
+        with translation.override(language):
+            response = self.get_response(request)
+            response.headers.setdefault("Content-Language", language)
         return response

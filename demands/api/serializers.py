@@ -459,3 +459,22 @@ class VerifyInputSerializer(serializers.Serializer):
 
 class VerifyResultSerializer(serializers.Serializer):
     matches = serializers.BooleanField(read_only=True)
+
+
+class MatchedListingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_ref = serializers.CharField(allow_null=True)
+    title = serializers.CharField()
+
+
+class DemandMatchSerializer(serializers.Serializer):
+    """One recommended listing (SPEC §9.4); ``factors`` is the explanation as data, for other systems."""
+
+    listing = MatchedListingSerializer()
+    score = serializers.FloatField(help_text="0–1, relative to the best listing for this demand")
+    explanation = serializers.CharField(help_text="Why it ranked here, in the request's language")
+    factors = serializers.DictField(help_text="Shared terms, bridged concepts, field, region, mode, maturity")
+
+
+class DemandMatchListSerializer(serializers.Serializer):
+    results = DemandMatchSerializer(many=True)

@@ -28,6 +28,8 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from brokers import selectors as broker_selectors
+from brokers.explain import explanation_text
 from demands import selectors, services
 from demands.api import serializers as s
 from demands.filters import DemandFilter
@@ -366,6 +368,46 @@ class DemandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if not services.demand_close(demand=demand, actor=request.user):
             raise ApplicationError(_("Only a published demand can be closed."), code="bad_state")
         return self._render(demand)
+
+    # --- matches (SPEC §9.4) ---
+
+    @extend_schema(
+        summary="Listings recommended for the demand, in rank order (owner, assigned broker and staff; 404 "
+        "for everyone else)",
+        parameters=[
+            OpenApiParameter("limit", int, description="How many, 1–100 (default 10)."),
+        ],
+        responses=s.DemandMatchListSerializer,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def matches(self, request, pk=None):
+        demand = self.get_object()
+        if not broker_selectors.demand_matches_visible_to(user=request.user, demand=demand):
+            raise exceptions.NotFound
+        try:
+            limit = int(request.query_params.get("limit", 10))
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
+            raise exceptions.ValidationError({"limit": [_("Give a whole number from 1 to 100.")]})
+        rows = broker_selectors.listing_matches_for_demand(demand=demand, limit=limit)
+        return Response(
+            {
+                "results": [
+                    {
+                        "listing": {
+                            "id": row.listing_id,
+                            "external_ref": row.listing.external_ref,
+                            "title": row.listing.title,
+                        },
+                        "score": round(row.score, 4),
+                        "explanation": explanation_text(row.explanation),
+                        "factors": row.explanation,
+                    }
+                    for row in rows
+                ]
+            }
+        )
 
     # --- confidential attachments ---
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from brokers.hooks import records_changed
 from demands.models import Demand, DemandAttachment, DemandRevision, DemandStatus, Proposal, ProposalStatus
 from marketplace.exceptions import ApplicationError
 from marketplace.models import Membership, Organization, User
@@ -280,6 +281,8 @@ def demand_review(*, demand: Demand, actor: User, approve: bool, reason: str = "
         demand.refresh_from_db()
         action = "demand.publish" if approve else "demand.reject"
         audit_log(actor=actor, action=action, target=demand, reason=reason)
+        if approve:
+            records_changed(kind="demand", ids=[demand.pk])
         context = {"title": demand.title, "reason": reason}
         if approve:
             subject = gettext_lazy("Your demand “%(title)s” is published")
@@ -332,6 +335,7 @@ def demand_revision_review(
                 setattr(demand, key, value)
             demand.search_text = _search_text(demand)
             demand.save()
+            records_changed(kind="demand", ids=[demand.pk])
         audit_log(
             actor=actor,
             action="demand.revision_approve" if approve else "demand.revision_reject",

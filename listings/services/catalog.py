@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from brokers.hooks import records_changed
 from listings.models import Listing, ListingAttachment, ListingRevision, ListingStatus
 from listings.services.trading import _notify, _require_owner_member, listing_url, require_member_of
 from marketplace.exceptions import ApplicationError
@@ -177,6 +178,8 @@ def listing_review(*, listing: Listing, actor: User, approve: bool, reason: str 
             target=listing,
             reason=reason,
         )
+        if approve:
+            records_changed(kind="listing", ids=[listing.pk])
         context = {"title": listing.title, "reason": reason}
         if approve:
             _notify(
@@ -231,6 +234,7 @@ def listing_revision_review(*, revision: ListingRevision, actor: User, approve: 
                 setattr(listing, key, value)
             listing.search_text = _search_text(listing)
             listing.save()
+            records_changed(kind="listing", ids=[listing.pk])
         audit_log(
             actor=actor,
             action="listing.revision_approve" if approve else "listing.revision_reject",

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from brokers import selectors as broker_selectors
 from demands import selectors as demand_selectors
 from demands.models import Demand, Proposal
 from marketplace import selectors, services
@@ -100,6 +101,7 @@ def dashboard(request):
         "can_act": can_act,
         "demands": demands,
         "proposals": proposals,
+        "recommended_demands": broker_selectors.recommended_demands_for_user(user=user),
         "actions": _recommended_actions(
             demands=demands, proposals=proposals, can_act=can_act, has_organization=bool(memberships)
         ),

@@ -1059,3 +1059,12 @@ def test_authenticated_list_query_counts_are_fixed(api_client, outsider, django_
         assert api_client.get(ORGS).json()["count"] == rows
     with django_assert_num_queries(2):  # the user, then the memberships with their organizations
         assert len(api_client.get("/api/v1/me/").json()["memberships"]) == rows
+
+
+def test_an_api_request_in_english_leaves_the_default_language_active_afterwards(api_client):
+    from django.utils import translation
+
+    response = api_client.get("/api/v1/me/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.headers["Content-Language"] == "en"
+    assert translation.get_language() == "zh-hans"

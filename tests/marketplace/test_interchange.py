@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from brokers import hooks
+from brokers import tasks
 from demands.models import Demand, DemandRevision
 from listings.models import Listing, ListingRevision
 from marketplace.exceptions import ApplicationError
@@ -99,7 +99,7 @@ def end_of_day(day: date) -> datetime:
 def queued(monkeypatch):
     """What the import asked the matching engine to redo, recorded when the batch's transaction commits."""
     calls = []
-    monkeypatch.setattr(hooks, "_queue", lambda kind, ids: calls.append((kind, sorted(ids))))
+    monkeypatch.setattr(tasks.match_records, "delay", lambda kind, ids: calls.append((kind, sorted(ids))))
     return calls
 
 

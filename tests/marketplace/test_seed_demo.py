@@ -347,3 +347,15 @@ def test_demo_listings_with_a_running_auction_and_a_publicity_notice(seed):
     assert Listing.objects.filter(external_ref__startswith="demo-listing-").count() == 14
     assert Auction.objects.filter(status="running").count() == 1
     assert Publicity.objects.filter(status="open").count() == 1
+
+
+def test_the_demo_market_has_its_matches_computed(seed):
+    from brokers.models import ExpertMatch, ListingMatch, RebuildRun
+
+    seed()
+
+    demand = Demand.objects.get(title="注塑件表面银纹与气泡缺陷分析")
+    assert RebuildRun.objects.filter(finished_at__isnull=False).count() == 1
+    assert ListingMatch.objects.filter(demand=demand).exists()
+    top_expert = ExpertMatch.objects.filter(demand=demand).order_by("rank").select_related("expert").first()
+    assert top_expert.expert.name == "陈立舟"

@@ -1082,7 +1082,15 @@ class Command(BaseCommand):
             from listings.demo import seed_listings
 
             seed_listings(stdout=self.stdout)
+            from brokers.demo import seed_experts
+
+            seed_experts()
             silence_demo_email()
+        # After the commit: the matching engine reads committed rows (with eager Celery the rebuild is done
+        # when this returns; with workers they compute it).
+        from brokers.rebuild import rebuild_start
+
+        rebuild_start()
         self.print_summary(admin, admin_created, organizations, demands)
 
     def print_summary(self, admin: User, admin_created: bool, organizations, demands) -> None:

@@ -1,0 +1,148 @@
+"""The engine on the platform's records: stored terms, stored matches, idempotent reruns, incremental edits."""
+
+import pytest
+
+from brokers import matching
+from brokers.models import DemandMatch, DemandText, ListingMatch, ListingText, SupplierMatch
+from demands.models import Demand
+from listings.models import Listing
+from tests.factories import DemandFactory
+from tests.listings.builders import make_listing
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_demand_gets_its_listings_and_suppliers_ranked_with_explanations(market):
+    demand = market["demand"]
+
+    matching.match_demand(demand)
+
+    rows = list(ListingMatch.objects.filter(demand=demand).order_by("rank"))
+    assert [r.listing_id for r in rows][:1] == [market["drying"].pk]
+    assert market["draft"].pk not in [r.listing_id for r in rows]  # only published listings
+    assert market["dyeing"].pk not in [r.listing_id for r in rows]  # nothing in common
+    assert [r.rank for r in rows] == list(range(1, len(rows) + 1))
+    assert {"银纹", "气泡"} <= set(rows[0].explanation["shared_terms"])
+    assert rows[0].explanation["same_field"] is True
+    suppliers = list(
+        SupplierMatch.objects.filter(demand=demand).order_by("rank").values_list("organization_id", flat=True)
+    )
+    assert suppliers[0] == market["institute"].pk
+
+
+def test_a_rerun_writes_nothing_and_an_edit_is_picked_up(market):
+    demand = market["demand"]
+    matching.match_demand(demand)
+    before = list(
+        ListingMatch.objects.filter(demand=demand).values_list("listing_id", "rank", "score", "computed_at")
+    )
+
+    rerun = matching.match_demand(demand)
+
+    assert rerun == {"listings": 0, "suppliers": 0, "experts": 0}
+    assert (
+        list(
+            ListingMatch.objects.filter(demand=demand).values_list(
+                "listing_id", "rank", "score", "computed_at"
+            )
+        )
+        == before
+    )
+
+    Demand.objects.filter(pk=demand.pk).update(
+        title="模具冷却周期长", summary="希望缩短模具冷却时间，采用随形冷却。"
+    )
+    demand.refresh_from_db()
+    matching.match_demand(demand)
+
+    assert (
+        ListingMatch.objects.filter(demand=demand).order_by("rank").first().listing_id == market["cooling"].pk
+    )
+    assert DemandText.objects.get(demand=demand).title_terms.split()[:2] == ["模具", "冷却"]
+
+
+def test_unchanged_texts_are_not_segmented_again(market):
+    ids = [market["cooling"].pk, market["drying"].pk]
+    assert matching.refresh_listing_texts(ids) == 2
+    stamp = list(ListingText.objects.filter(listing_id__in=ids).values_list("updated_at", flat=True))
+
+    assert matching.refresh_listing_texts(ids) == 0
+    assert list(ListingText.objects.filter(listing_id__in=ids).values_list("updated_at", flat=True)) == stamp
+
+
+def test_a_listing_gets_published_demands_from_their_public_text_only(market, enterprise):
+    secret = DemandFactory(
+        owner=enterprise, title="降低能耗", summary="空压机能耗高。", details="随形冷却 注塑模具 水路"
+    )
+    listing = market["cooling"]
+
+    matching.match_listing(listing)
+
+    demand_ids = list(DemandMatch.objects.filter(listing=listing).values_list("demand_id", flat=True))
+    assert (
+        secret.pk not in demand_ids
+    )  # its details mention the listing's words, but suppliers never see details
+
+
+def test_matches_are_cleared_when_the_demand_is_no_longer_published(market):
+    demand = market["demand"]
+    matching.match_demand(demand)
+    assert ListingMatch.objects.filter(demand=demand).exists()
+
+    Demand.objects.filter(pk=demand.pk).update(status=Demand.Status.WITHDRAWN)
+    demand.refresh_from_db()
+    matching.match_demand(demand)
+
+    assert not ListingMatch.objects.filter(demand=demand).exists()
+    assert not SupplierMatch.objects.filter(demand=demand).exists()
+
+
+def test_the_hook_queues_matching_after_commit_and_a_second_delivery_writes_nothing(
+    market, django_capture_on_commit_callbacks
+):
+    from brokers import hooks, tasks
+
+    demand = market["demand"]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        hooks.records_changed(kind="demand", ids=[demand.pk])
+    assert not ListingMatch.objects.filter(demand=demand).exists()  # nothing before the commit
+
+    for callback in callbacks:
+        callback()  # eager Celery: the task runs now
+    first = list(ListingMatch.objects.filter(demand=demand).values_list("listing_id", "rank", "computed_at"))
+    tasks.match_records("demand", [demand.pk])
+
+    assert first[0][0] == market["drying"].pk
+    assert (
+        list(ListingMatch.objects.filter(demand=demand).values_list("listing_id", "rank", "computed_at"))
+        == first
+    )
+    with pytest.raises(ValueError, match="unknown record kind"):
+        hooks.records_changed(kind="contract", ids=[1])
+
+
+def test_publishing_a_demand_or_a_listing_computes_its_matches(
+    market, enterprise, staff_user, django_capture_on_commit_callbacks
+):
+    from demands import services as demand_services
+    from listings import services as listing_services
+
+    demand = DemandFactory(
+        pending_review=True, owner=enterprise, title="注塑件银纹气泡", summary="原料干燥不足。"
+    )
+    listing = make_listing(
+        market["university"], title="注塑件银纹成因分析", status=Listing.Status.PENDING_REVIEW
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demand_services.demand_review(demand=demand, actor=staff_user, approve=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        listing_services.listing_review(listing=listing, actor=staff_user, approve=True)
+
+    assert (
+        ListingMatch.objects.filter(demand=demand).order_by("rank").first().listing_id == market["drying"].pk
+    )
+    assert set(DemandMatch.objects.filter(listing=listing).values_list("demand_id", flat=True)) == {
+        market["demand"].pk,
+        demand.pk,
+    }

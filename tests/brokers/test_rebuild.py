@@ -1,0 +1,104 @@
+"""The full rebuild: chunks, phases, idempotent reruns, resumption after a worker died, the command."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from brokers import matching, rebuild
+from brokers.models import DemandMatch, ListingMatch, ListingText, RebuildChunk, RebuildRun
+from demands.models import Demand
+from listings.models import Listing
+
+# Real commits: the rebuild's chunks are queued after commit, and the command waits for them.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def snapshot():
+    return (
+        sorted(ListingMatch.objects.values_list("demand_id", "listing_id", "rank", "score", "computed_at")),
+        sorted(DemandMatch.objects.values_list("listing_id", "demand_id", "rank", "score", "computed_at")),
+    )
+
+
+def test_the_command_rebuilds_everything_in_chunks_and_returns_when_complete(market):
+    out = StringIO()
+    call_command("rebuild_matches", "--chunk-size", "2", stdout=out)
+
+    run = RebuildRun.objects.get()
+    assert run.phase == RebuildRun.Phase.DONE
+    assert run.finished_at is not None
+    # 1 published demand and 3 published listings, by 2: one demand chunk and two listing chunks per phase.
+    assert sorted(run.chunks.values_list("phase", "kind", "number")) == [
+        ("matches", "demand", 0),
+        ("matches", "listing", 0),
+        ("matches", "listing", 1),
+        ("texts", "demand", 0),
+        ("texts", "listing", 0),
+        ("texts", "listing", 1),
+    ]
+    assert not run.chunks.filter(done_at__isnull=True).exists()
+    assert (
+        ListingMatch.objects.filter(demand=market["demand"]).order_by("rank").first().listing_id
+        == market["drying"].pk
+    )
+    assert ListingText.objects.filter(listing=market["draft"]).exists() is False  # drafts are not segmented
+    assert f"rebuild {run.pk} complete" in out.getvalue()
+
+
+def test_a_second_rebuild_changes_nothing(market):
+    call_command("rebuild_matches", stdout=StringIO())
+    before = snapshot()
+    texts = sorted(ListingText.objects.values_list("listing_id", "updated_at"))
+
+    call_command("rebuild_matches", stdout=StringIO())
+
+    assert snapshot() == before
+    assert sorted(ListingText.objects.values_list("listing_id", "updated_at")) == texts
+    assert RebuildRun.objects.filter(finished_at__isnull=False).count() == 2
+
+
+def lost_queue(monkeypatch):
+    """The chunks are queued, but the worker that took them dies before doing them: nothing runs."""
+    monkeypatch.setattr(rebuild, "_queue", lambda chunk_ids: None)
+
+
+def test_a_run_left_unfinished_by_a_dead_worker_is_resumed_and_completed(market, monkeypatch):
+    with monkeypatch.context() as patch:
+        lost_queue(patch)
+        run = rebuild.rebuild_start(chunk_size=2)
+    assert run.finished_at is None
+    assert not ListingMatch.objects.exists()
+
+    out = StringIO()
+    call_command("rebuild_matches", stdout=out)
+
+    run.refresh_from_db()
+    assert f"resuming rebuild {run.pk}" in out.getvalue()
+    assert run.finished_at is not None
+    assert RebuildRun.objects.count() == 1
+    assert ListingMatch.objects.filter(demand=market["demand"]).exists()
+
+
+def test_a_chunk_delivered_twice_is_done_once(market, monkeypatch):
+    with monkeypatch.context() as patch:
+        lost_queue(patch)
+        run = rebuild.rebuild_start(chunk_size=10)
+    chunk = run.chunks.get(kind="listing")
+
+    assert rebuild.rebuild_chunk(chunk.pk) is True
+    assert rebuild.rebuild_chunk(chunk.pk) is False
+    assert RebuildChunk.objects.get(pk=chunk.pk).done_at is not None
+
+
+def test_matches_of_records_that_left_the_market_are_pruned(market):
+    call_command("rebuild_matches", stdout=StringIO())
+    assert ListingMatch.objects.filter(listing=market["drying"]).exists()
+    Listing.objects.filter(pk=market["drying"].pk).update(status=Listing.Status.WITHDRAWN)
+    Demand.objects.filter(pk=market["demand"].pk).update(status=Demand.Status.CLOSED)
+    matching._corpora.clear()
+
+    call_command("rebuild_matches", stdout=StringIO())
+
+    assert not ListingMatch.objects.exists()
+    assert not DemandMatch.objects.filter(demand=market["demand"]).exists()
