@@ -10,6 +10,7 @@ cooperation mode and maturity; every factor is kept for the explanation a user r
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -93,19 +94,23 @@ class Corpus:
         self.ids = np.array([r.id for r in records], dtype=np.int64)
         self.position = {r.id: i for i, r in enumerate(records)}
         self.vocabulary: dict[str, int] = {}
-        rows, cols, tfs = [], [], []
+        # Typed arrays, not lists: millions of entries as Python ints and floats would take ~10× the memory.
+        rows, cols, tfs = array("l"), array("l"), array("d")
         lengths = np.zeros(len(records), dtype=np.float64)
         for i, record in enumerate(records):
             counts = self.weighted_counts(record)
+            # The matrix keeps the document's terms from here on: dropping the lists roughly halves the
+            # memory of a large corpus (explanations read the terms back from the matrix row).
+            record.title_terms = record.body_terms = ()
             lengths[i] = sum(v for k, v in counts.items() if not k.startswith(CONCEPT_PREFIX))
             for term, tf in counts.items():
                 rows.append(i)
                 cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
                 tfs.append(tf)
         n = max(len(records), 1)
-        rows_a = np.array(rows, dtype=np.int64)
-        cols_a = np.array(cols, dtype=np.int64)
-        tf_a = np.array(tfs, dtype=np.float64)
+        rows_a = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, dtype=np.int64)
+        cols_a = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, dtype=np.int64)
+        tf_a = np.frombuffer(tfs, dtype=np.float64) if tfs else np.zeros(0, dtype=np.float64)
         df = np.bincount(cols_a, minlength=len(self.vocabulary)).astype(np.float64)
         self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
         average = lengths.mean() if len(records) else 1.0
@@ -114,7 +119,8 @@ class Corpus:
         self.matrix = sparse.csc_matrix(
             (weights.astype(np.float32), (rows_a, cols_a)), shape=(len(records), len(self.vocabulary))
         )
-        self.rows = self.matrix.tocsr()  # documents' own terms, for the feedback step
+        self.rows = self.matrix.tocsr()  # documents' own terms, for the feedback step and the explanations
+        self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
         self.is_concept = np.zeros(len(self.vocabulary), dtype=bool)
         self.is_concept[[col for term, col in self.vocabulary.items() if term.startswith(CONCEPT_PREFIX)]] = (
             True
@@ -203,15 +209,16 @@ class Corpus:
                 Match(
                     id=record.id,
                     score=round(float(relative * (1 + bonus)) / (1 + sum(BONUS.values())), 6),
-                    explanation=self.explain(query, record, weights, factors),
+                    explanation=self.explain(query, i, weights, factors),
                 )
             )
         matches.sort(key=lambda m: (-m.score, m.id))
         return matches[:limit]
 
-    def explain(self, query: Record, record: Record, weights: dict[str, float], factors: dict) -> dict:
+    def explain(self, query: Record, position: int, weights: dict[str, float], factors: dict) -> dict:
         """The shared words (strongest first), the concepts that bridged different words, and the factors."""
-        document_terms = set(record.title_terms) | set(record.body_terms)
+        row = self.rows.indices[self.rows.indptr[position] : self.rows.indptr[position + 1]]
+        document_terms = {self.terms[col] for col in row if not self.is_concept[col]}
         shared = [t for t in weights if not t.startswith(CONCEPT_PREFIX) and t in document_terms]
         shared.sort(key=lambda t: -self.idf[self.vocabulary[t]] if t in self.vocabulary else 0.0)
         query_terms = set(query.title_terms) | set(query.body_terms)
