@@ -40,3 +40,11 @@ def rebuild_matches_task() -> int:
 
     run = rebuild_unfinished()
     return (rebuild_resume(run) if run else rebuild_start()).pk
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def digest_send_due_task() -> int:
+    """Beat, daily: yesterday's subscription digests, each user's at most once."""
+    from brokers.digest import digest_send_due
+
+    return digest_send_due()

@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Nightly (every 24 h from the beat's start): the full rebuild of the matches, or the resumption of one
     # that a dying worker left unfinished. Incremental matching keeps them fresh in between.
+    "send-subscription-digests": {
+        "task": "brokers.tasks.digest_send_due_task",
+        "schedule": 60 * 60,  # hourly; each user's digest of a day is sent once, the first run after midnight
+        "options": {"expires": 60 * 60},
+    },
     "rebuild-matches": {
         "task": "brokers.tasks.rebuild_matches_task",
         "schedule": 24 * 60 * 60,
