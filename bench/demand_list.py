@@ -27,15 +27,15 @@ import math
 import os
 import platform
 import random
-import secrets
 import statistics
-import sys
 import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlencode
+
+import common  # bench/common.py (this directory is the script's first import path)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/techmarket_bench"
@@ -52,44 +52,13 @@ DEEP_PAGE = 200
 
 
 def configure_environment() -> str:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    url = os.environ["DATABASE_URL"]
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(f"bench: DATABASE_URL must name PostgreSQL, not {parsed.scheme!r}")
-    name = parsed.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"bench: refusing database {name!r}: use a dedicated one whose name contains 'bench'")
-    # Production behaviour: DEBUG off (no query log, no template debug), persistent connections.
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + secrets.token_hex(24))
     # The anonymous API throttle (120/minute) would answer 429 after two seconds of benchmark.
-    os.environ["API_THROTTLE_ANON"] = os.environ["API_THROTTLE_USER"] = "100000000/minute"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(BASE_DIR))
-    return url
-
-
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.hostname,
-        port=parsed.port or 5432,
+    return common.configure_environment(
+        DEFAULT_DATABASE_URL, API_THROTTLE_ANON="100000000/minute", API_THROTTLE_USER="100000000/minute"
     )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-    conn.close()
+
+
+ensure_database = common.ensure_database
 
 
 # --- realistic data ------------------------------------------------------------------------------------------

@@ -30,13 +30,13 @@ import json
 import os
 import platform
 import random
-import secrets
 import sys
 import time
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlparse
+
+import common  # bench/common.py (this directory is the script's first import path)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/techmarket_interchange_bench"
@@ -48,41 +48,10 @@ REF_PREFIX = "bench-ix-"
 
 
 def configure_environment() -> str:
-    os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
-    url = os.environ["DATABASE_URL"]
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(f"bench: DATABASE_URL must name PostgreSQL, not {parsed.scheme!r}")
-    name = parsed.path.lstrip("/")
-    if "bench" not in name:
-        sys.exit(f"bench: refusing database {name!r}: use a dedicated one whose name contains 'bench'")
-    os.environ["DJANGO_DEBUG"] = "False"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + secrets.token_hex(24))
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    sys.path.insert(0, str(BASE_DIR))
-    return url
+    return common.configure_environment(DEFAULT_DATABASE_URL)
 
 
-def ensure_database(url: str) -> None:
-    import psycopg2
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    conn = psycopg2.connect(
-        dbname="postgres",
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-    )
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-            print(f"created database {name}")
-    conn.close()
+ensure_database = common.ensure_database
 
 
 # --- realistic data ------------------------------------------------------------------------------------------
@@ -318,8 +287,12 @@ def write_updated(source: Path, target: Path, seed: int) -> int:
 def clean() -> None:
     from django.db import connection
 
-    # Plain SQL: the ORM would first load 200,000 ids to collect cascades the benchmark's rows do not have.
+    # Plain SQL: the ORM would first load 200,000 ids to collect the cascades. The only rows that refer to the
+    # benchmark's listings are the matching engine's (bench/matching_scale.py runs on this database too).
     with connection.cursor() as cursor:
+        ours = "SELECT id FROM listings_listing WHERE external_ref LIKE %s"
+        for table in ("brokers_listingtext", "brokers_listingmatch", "brokers_demandmatch"):
+            cursor.execute(f"DELETE FROM {table} WHERE listing_id IN ({ours})", [REF_PREFIX + "%"])
         cursor.execute("DELETE FROM listings_listing WHERE external_ref LIKE %s", [REF_PREFIX + "%"])
         cursor.execute(
             "DELETE FROM marketplace_organization o WHERE o.imported_at IS NOT NULL "

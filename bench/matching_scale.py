@@ -12,13 +12,13 @@ queries, repeated ``--passes`` times.
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
+
+import common  # bench/common.py (this directory is the script's first import path)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -29,12 +29,7 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--chunk", type=int, default=2000)
     args = parser.parse_args()
-    name = urlparse(os.environ.get("DATABASE_URL", "")).path.lstrip("/")
-    if "bench" not in name:
-        raise SystemExit(
-            "matching_scale: DATABASE_URL must name a benchmark database (its name contains 'bench')"
-        )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
+    common.configure_environment("postgres://postgres@127.0.0.1:5432/techmarket_interchange_bench")
     import django
 
     django.setup()
