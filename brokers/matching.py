@@ -34,6 +34,8 @@ from demands.models import Demand, DemandStatus, Proposal, ProposalStatus
 from listings.models import Listing, ListingStatus
 
 MATCHABLE_DEMAND_STATUSES = (DemandStatus.PUBLISHED,)
+# Incremental matching updates the other side's lists for batches up to this size (see ``match_changed``).
+PROPAGATE_AT_MOST = 50
 
 
 def top_n() -> int:
@@ -45,55 +47,58 @@ def top_n() -> int:
 
 def refresh_demand_texts(ids, analyzer: Analyzer | None = None) -> int:
     """Segment the demands among ``ids`` whose texts changed; returns how many were (re)segmented."""
-    analyzer = analyzer or default_analyzer()
-    stored = dict(DemandText.objects.filter(demand_id__in=ids).values_list("demand_id", "text_hash"))
-    changed = []
-    for pk, title, summary, details in Demand.objects.filter(pk__in=ids).values_list(
-        "pk", "title", "summary", "details"
-    ):
-        text_hash = analyzer.text_hash(title, summary, details)
-        if stored.get(pk) != text_hash:
-            changed.append(
-                DemandText(
-                    demand_id=pk,
-                    text_hash=text_hash,
-                    title_terms=" ".join(analyzer.terms(title)),
-                    body_terms=" ".join(analyzer.terms(summary)),
-                    detail_terms=" ".join(analyzer.terms(details)),
-                )
-            )
-    DemandText.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["demand"],
-        update_fields=["text_hash", "title_terms", "body_terms", "detail_terms", "updated_at"],
+    rows = Demand.objects.filter(pk__in=ids).values_list("pk", "title", "summary", "details")
+    return _refresh_texts(
+        DemandText,
+        "demand",
+        rows,
+        lambda cut, title, summary, details: {
+            "title_terms": cut(title),
+            "body_terms": cut(summary),
+            "detail_terms": cut(details),
+        },
+        analyzer,
     )
-    return len(changed)
 
 
 def refresh_listing_texts(ids, analyzer: Analyzer | None = None) -> int:
-    analyzer = analyzer or default_analyzer()
-    stored = dict(ListingText.objects.filter(listing_id__in=ids).values_list("listing_id", "text_hash"))
-    changed = []
-    for pk, title, summary, scenarios, details in Listing.objects.filter(pk__in=ids).values_list(
-        "pk", "title", "summary", "scenarios", "details"
-    ):
-        text_hash = analyzer.text_hash(title, summary, scenarios, details)
-        if stored.get(pk) != text_hash:
-            changed.append(
-                ListingText(
-                    listing_id=pk,
-                    text_hash=text_hash,
-                    title_terms=" ".join(analyzer.terms(title)),
-                    body_terms=" ".join(analyzer.terms(" ".join((summary, scenarios, details)))),
-                )
-            )
-    ListingText.objects.bulk_create(
-        changed,
-        update_conflicts=True,
-        unique_fields=["listing"],
-        update_fields=["text_hash", "title_terms", "body_terms", "updated_at"],
+    rows = Listing.objects.filter(pk__in=ids).values_list("pk", "title", "summary", "scenarios", "details")
+    return _refresh_texts(
+        ListingText,
+        "listing",
+        rows,
+        lambda cut, title, *body: {"title_terms": cut(title), "body_terms": cut(" ".join(body))},
+        analyzer,
     )
+
+
+def _refresh_texts(model, owner: str, rows, terms_of, analyzer: Analyzer | None) -> int:
+    """Upsert ``model`` rows (one per ``owner`` record) for the records whose texts' hash changed."""
+    analyzer = analyzer or default_analyzer()
+    rows = list(rows)
+    stored = dict(
+        model.objects.filter(**{f"{owner}_id__in": [row[0] for row in rows]}).values_list(
+            f"{owner}_id", "text_hash"
+        )
+    )
+
+    def cut(text: str) -> str:
+        return " ".join(analyzer.terms(text))
+
+    changed, fields = [], []
+    for pk, *texts in rows:
+        text_hash = analyzer.text_hash(*texts)
+        if stored.get(pk) != text_hash:
+            terms = terms_of(cut, *texts)
+            fields = list(terms)
+            changed.append(model(**{f"{owner}_id": pk}, text_hash=text_hash, **terms))
+    if changed:
+        model.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=[owner],
+            update_fields=["text_hash", *fields, "updated_at"],
+        )
     return len(changed)
 
 
@@ -101,7 +106,7 @@ def refresh_expert_texts(ids=None, analyzer: Analyzer | None = None) -> int:
     analyzer = analyzer or default_analyzer()
     experts = Expert.objects.all() if ids is None else Expert.objects.filter(pk__in=ids)
     changed = []
-    for expert in experts.only("pk", "expertise", "achievements", "title", "text_hash"):
+    for expert in experts.only("pk", "expertise", "achievements", "text_hash"):
         text_hash = analyzer.text_hash(expert.expertise, expert.achievements)
         if expert.text_hash != text_hash:
             expert.text_hash = text_hash
@@ -112,6 +117,8 @@ def refresh_expert_texts(ids=None, analyzer: Analyzer | None = None) -> int:
 
 
 # --- corpora -------------------------------------------------------------------------------------------------
+# Each function checks (two queries) whether the records changed since the process built its corpus. Callers
+# that match many records — a task, a rebuild chunk — get the corpora once and pass them on.
 
 _corpora: dict[str, tuple[tuple, Corpus]] = {}
 
@@ -125,13 +132,23 @@ def _cached(name: str, key: tuple, build) -> Corpus:
     return corpus
 
 
-def listing_corpus(analyzer: Analyzer | None = None) -> Corpus:
-    """Published listings with their segmented text (listings not yet segmented are segmented first)."""
-    analyzer = analyzer or default_analyzer()
-    published = Listing.objects.filter(status=ListingStatus.PUBLISHED)
+def _record(pk, title, body, field, sub_field, region, **extra) -> Record:
+    return Record(
+        id=pk,
+        title_terms=(title or "").split(),
+        body_terms=(body or "").split(),
+        field=field or "",
+        sub_field=sub_field or "",
+        region=region or "",
+        **extra,
+    )
+
+
+def _published_corpus(name: str, published, refresh, columns: tuple, to_record, analyzer: Analyzer) -> Corpus:
+    """The corpus of ``published`` records (segmenting those never segmented), rebuilt when they changed."""
     missing = list(published.filter(segmented__isnull=True).values_list("pk", flat=True))
     if missing:
-        refresh_listing_texts(missing, analyzer)
+        refresh(missing, analyzer)
     key = (analyzer.version,) + tuple(
         published.aggregate(
             n=Count("pk"), changed=Max("updated_at"), segmented=Max("segmented__updated_at")
@@ -139,103 +156,46 @@ def listing_corpus(analyzer: Analyzer | None = None) -> Corpus:
     )
 
     def build() -> Corpus:
-        rows = published.values_list(
-            "pk",
-            "segmented__title_terms",
-            "segmented__body_terms",
-            "field_id",
-            "sub_field_id",
-            "region_id",
-            "transfer_modes",
-            "maturity",
-            "owner_id",
-        ).order_by("pk")
-        records = [
-            Record(
-                id=pk,
-                title_terms=(title or "").split(),
-                body_terms=(body or "").split(),
-                field=field or "",
-                sub_field=sub_field or "",
-                region=region or "",
-                modes=frozenset(modes or ()),
-                maturity=maturity or "",
-                owner_id=owner_id,
-            )
-            for pk, title, body, field, sub_field, region, modes, maturity, owner_id in rows.iterator(
-                chunk_size=5000
-            )
-        ]
-        return Corpus(records, analyzer)
+        rows = published.values_list("pk", "segmented__title_terms", "segmented__body_terms", *columns)
+        return Corpus([to_record(*row) for row in rows.order_by("pk").iterator(chunk_size=5000)], analyzer)
 
-    return _cached("listings", key, build)
+    return _cached(name, key, build)
+
+
+def listing_corpus(analyzer: Analyzer | None = None) -> Corpus:
+    """Published listings with their segmented text."""
+    return _published_corpus(
+        "listings",
+        Listing.objects.filter(status=ListingStatus.PUBLISHED),
+        refresh_listing_texts,
+        ("field_id", "sub_field_id", "region_id", "transfer_modes", "maturity", "owner_id"),
+        lambda *row: _record(*row[:6], modes=frozenset(row[6] or ()), maturity=row[7] or "", owner_id=row[8]),
+        analyzer or default_analyzer(),
+    )
 
 
 def demand_corpus(analyzer: Analyzer | None = None) -> Corpus:
     """Published demands, public text only (title and summary): what suppliers may read."""
-    analyzer = analyzer or default_analyzer()
-    published = Demand.objects.filter(status__in=MATCHABLE_DEMAND_STATUSES)
-    missing = list(published.filter(segmented__isnull=True).values_list("pk", flat=True))
-    if missing:
-        refresh_demand_texts(missing, analyzer)
-    key = (analyzer.version,) + tuple(
-        published.aggregate(
-            n=Count("pk"), changed=Max("updated_at"), segmented=Max("segmented__updated_at")
-        ).values()
+    return _published_corpus(
+        "demands",
+        Demand.objects.filter(status__in=MATCHABLE_DEMAND_STATUSES),
+        refresh_demand_texts,
+        ("field_id", "sub_field_id", "region_id", "cooperation_mode", "owner_id"),
+        lambda *row: _record(*row[:6], modes=frozenset([row[6]]) if row[6] else frozenset(), owner_id=row[7]),
+        analyzer or default_analyzer(),
     )
-
-    def build() -> Corpus:
-        rows = published.values_list(
-            "pk",
-            "segmented__title_terms",
-            "segmented__body_terms",
-            "field_id",
-            "sub_field_id",
-            "region_id",
-            "cooperation_mode",
-            "owner_id",
-        ).order_by("pk")
-        records = [
-            Record(
-                id=pk,
-                title_terms=(title or "").split(),
-                body_terms=(body or "").split(),
-                field=field or "",
-                sub_field=sub_field or "",
-                region=region or "",
-                modes=frozenset([mode]) if mode else frozenset(),
-                owner_id=owner_id,
-            )
-            for pk, title, body, field, sub_field, region, mode, owner_id in rows.iterator(chunk_size=5000)
-        ]
-        return Corpus(records, analyzer)
-
-    return _cached("demands", key, build)
 
 
 def expert_corpus(analyzer: Analyzer | None = None) -> Corpus:
     analyzer = analyzer or default_analyzer()
     vetted = Expert.objects.filter(status=Expert.Status.VETTED)
-    stale = list(vetted.filter(text_hash="").values_list("pk", flat=True))
-    if stale:
-        refresh_expert_texts(stale, analyzer)
+    # Experts are few: checking every one's hash is cheap, and catches an edit of the expertise in the admin.
+    refresh_expert_texts(list(vetted.values_list("pk", flat=True)), analyzer)
     key = (analyzer.version,) + tuple(vetted.aggregate(n=Count("pk"), changed=Max("updated_at")).values())
 
     def build() -> Corpus:
-        records = [
-            Record(
-                id=pk,
-                title_terms=[],
-                body_terms=(terms or "").split(),
-                field=field or "",
-                sub_field=sub_field or "",
-                region=region or "",
-            )
-            for pk, terms, field, sub_field, region in vetted.values_list(
-                "pk", "terms", "field_id", "sub_field_id", "region_id"
-            ).order_by("pk")
-        ]
-        return Corpus(records, analyzer)
+        rows = vetted.values_list("pk", "terms", "field_id", "sub_field_id", "region_id").order_by("pk")
+        return Corpus([_record(pk, "", terms, *rest) for pk, terms, *rest in rows], analyzer)
 
     return _cached("experts", key, build)
 
@@ -284,8 +244,12 @@ def listing_query(listing: Listing) -> Record:
 # --- computing and storing -----------------------------------------------------------------------------------
 
 
-def match_demand(demand: Demand) -> dict[str, int]:
-    """Rank listings, suppliers and experts for a published demand and store them; clears them otherwise."""
+def match_demand(
+    demand: Demand, *, listings: Corpus | None = None, experts: Corpus | None = None
+) -> dict[str, int]:
+    """Rank listings, suppliers and experts for a published demand and store them; clears them otherwise.
+
+    ``listings`` and ``experts``: the corpora, when the caller matches many demands with the same ones."""
     if demand.status not in MATCHABLE_DEMAND_STATUSES:
         for model, target in (
             (ListingMatch, "listing_id"),
@@ -295,17 +259,19 @@ def match_demand(demand: Demand) -> dict[str, int]:
             _store(model, {"demand": demand}, target, [])
         return {"listings": 0, "suppliers": 0, "experts": 0}
     query = demand_query(demand, with_details=True)
-    corpus = listing_corpus()
+    corpus = listings or listing_corpus()
     # A supplier is ranked by its listings: more candidates than the listing top N, so that organizations
     # whose several listings each fit partly are seen.
-    listings = corpus.rank(query, limit=max(top_n() * 5, 100))
-    own = {m.id for m in listings if corpus.records[corpus.position[m.id]].owner_id == demand.owner_id}
-    listings = [m for m in listings if m.id not in own]
-    written = _store(ListingMatch, {"demand": demand}, "listing_id", listings[: top_n()])
-    suppliers = rank_suppliers(demand, corpus, listings)
+    found = [
+        m
+        for m in corpus.rank(query, limit=max(top_n() * 5, 100))
+        if corpus.records[corpus.position[m.id]].owner_id != demand.owner_id
+    ]
+    written = _store(ListingMatch, {"demand": demand}, "listing_id", found[: top_n()])
+    suppliers = rank_suppliers(demand, corpus, found)
     written_suppliers = _store(SupplierMatch, {"demand": demand}, "organization_id", suppliers[: top_n()])
-    experts = expert_corpus().rank(query, limit=top_n())
-    written_experts = _store(ExpertMatch, {"demand": demand}, "expert_id", experts)
+    ranked_experts = (experts or expert_corpus()).rank(query, limit=top_n())
+    written_experts = _store(ExpertMatch, {"demand": demand}, "expert_id", ranked_experts)
     return {
         "listings": written["written"],
         "suppliers": written_suppliers["written"],
@@ -313,17 +279,54 @@ def match_demand(demand: Demand) -> dict[str, int]:
     }
 
 
-def match_listing(listing: Listing) -> dict[str, int]:
+def match_listing(listing: Listing, *, demands: Corpus | None = None) -> dict[str, int]:
     """Rank published demands (public text) for a published listing and store them; clears them otherwise."""
     if listing.status != ListingStatus.PUBLISHED:
         return _store(DemandMatch, {"listing": listing}, "demand_id", [])
-    corpus = demand_corpus()
+    corpus = demands or demand_corpus()
     matches = [
         m
         for m in corpus.rank(listing_query(listing), limit=top_n() + 5)
         if corpus.records[corpus.position[m.id]].owner_id != listing.owner_id
     ]
     return _store(DemandMatch, {"listing": listing}, "demand_id", matches[: top_n()])
+
+
+def match_changed(*, kind: str, ids: list[int]) -> int:
+    """Incremental matching of records published, edited or imported: their own matches, and the lists of the
+    records on the other side they fit — a new listing enters the matches of the demands it serves, a new
+    demand the recommendations of the listings that fit it — without waiting for the nightly rebuild.
+
+    A large batch (an interchange import sends 2,000 records at a time) gets its own matches only: updating
+    the other side for each would recompute up to 20 records per record, and the nightly rebuild does that
+    for all at once."""
+    if kind == "demand":
+        refresh_demand_texts(ids)
+        records, others = Demand.objects.filter(pk__in=ids), Listing.objects.none()
+    elif kind == "listing":
+        refresh_listing_texts(ids)
+        records, others = Listing.objects.filter(pk__in=ids), Demand.objects.none()
+    else:
+        raise ValueError(f"unknown record kind: {kind!r}")
+    listings, demands, experts = listing_corpus(), demand_corpus(), expert_corpus()
+    propagate = len(ids) <= PROPAGATE_AT_MOST
+    for record in records:
+        if kind == "demand":
+            match_demand(record, listings=listings, experts=experts)
+            if propagate:
+                others |= Listing.objects.filter(demand_matches__demand=record)
+        else:
+            match_listing(record, demands=demands)
+            if propagate:
+                others |= Demand.objects.filter(
+                    pk__in=DemandMatch.objects.filter(listing=record).values("demand_id")
+                )
+    for other in others.distinct():
+        if kind == "demand":
+            match_listing(other, demands=demands)
+        else:
+            match_demand(other, listings=listings, experts=experts)
+    return len(ids)
 
 
 def rank_suppliers(demand: Demand, corpus: Corpus, listing_matches: list[Match]) -> list[Match]:

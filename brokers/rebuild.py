@@ -77,6 +77,21 @@ def rebuild_resume(run: RebuildRun) -> RebuildRun:
     return run
 
 
+def rebuild_start_or_resume(
+    *, chunk_size: int = DEFAULT_CHUNK_SIZE, new: bool = False
+) -> tuple[RebuildRun, bool]:
+    """Resume the unfinished run if there is one (unless ``new``), else start one; ``(run, resumed)``.
+
+    Two callers at once — the nightly beat and an operator's command — queue on the lock of the newest run's
+    row, so the second resumes the first's run instead of computing everything a second time."""
+    with transaction.atomic():
+        RebuildRun.objects.select_for_update().order_by("-pk").first()
+        run = None if new else rebuild_unfinished()
+        if run is None:
+            return rebuild_start(chunk_size=chunk_size), False
+        return rebuild_resume(run), True
+
+
 def rebuild_unfinished() -> RebuildRun | None:
     return RebuildRun.objects.filter(finished_at__isnull=True).order_by("-pk").first()
 
@@ -92,11 +107,13 @@ def rebuild_chunk(chunk_id: int) -> bool:
         else:
             matching.refresh_listing_texts(chunk.ids)
     elif chunk.kind == "demand":
+        listings, experts = matching.listing_corpus(), matching.expert_corpus()
         for demand in Demand.objects.filter(pk__in=chunk.ids):
-            matching.match_demand(demand)
+            matching.match_demand(demand, listings=listings, experts=experts)
     else:
+        demands = matching.demand_corpus()
         for listing in Listing.objects.filter(pk__in=chunk.ids):
-            matching.match_listing(listing)
+            matching.match_listing(listing, demands=demands)
     # Matches are upserts, so a chunk done twice (two deliveries at once) writes the same rows; marking it
     # done is a guarded UPDATE, so the run advances once.
     marked = RebuildChunk.objects.filter(pk=chunk_id, done_at__isnull=True).update(done_at=timezone.now())

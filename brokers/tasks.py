@@ -2,27 +2,13 @@ from celery import shared_task
 from django.db import OperationalError
 
 from brokers import matching
-from demands.models import Demand
-from listings.models import Listing
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def match_records(kind: str, ids: list[int]) -> int:
     """Incremental matching after a demand or listing was published, edited or imported (queued after commit
     by ``brokers.hooks.records_changed``). Upserts on unique pairs: delivered twice, it writes once."""
-    if kind == "demand":
-        matching.refresh_demand_texts(ids)
-        records = Demand.objects.filter(pk__in=ids)
-        for demand in records:
-            matching.match_demand(demand)
-    elif kind == "listing":
-        matching.refresh_listing_texts(ids)
-        records = Listing.objects.filter(pk__in=ids)
-        for listing in records:
-            matching.match_listing(listing)
-    else:
-        raise ValueError(f"unknown record kind: {kind!r}")
-    return len(ids)
+    return matching.match_changed(kind=kind, ids=ids)
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
@@ -36,10 +22,9 @@ def rebuild_chunk_task(chunk_id: int) -> bool:
 @shared_task
 def rebuild_matches_task() -> int:
     """Beat, nightly: resume an unfinished rebuild (a worker died during it) or start a new one."""
-    from brokers.rebuild import rebuild_resume, rebuild_start, rebuild_unfinished
+    from brokers.rebuild import rebuild_start_or_resume
 
-    run = rebuild_unfinished()
-    return (rebuild_resume(run) if run else rebuild_start()).pk
+    return rebuild_start_or_resume()[0].pk
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

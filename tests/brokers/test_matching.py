@@ -146,3 +146,59 @@ def test_publishing_a_demand_or_a_listing_computes_its_matches(
         market["demand"].pk,
         demand.pk,
     }
+    # Each side entered the other's lists at once: the new demand in the recommendations of the listings that
+    # fit it, the new listing in the matches of the demands it serves.
+    assert demand.pk in DemandMatch.objects.filter(listing=market["drying"]).values_list(
+        "demand_id", flat=True
+    )
+    assert listing.pk in ListingMatch.objects.filter(demand=market["demand"]).values_list(
+        "listing_id", flat=True
+    )
+
+
+def test_an_expert_edited_in_the_admin_is_segmented_again(market):
+    from brokers.models import Expert, ExpertMatch
+    from marketplace.models import Region, TechnologyField
+
+    expert = Expert.objects.create(
+        name="陈立舟",
+        field=TechnologyField.objects.get(code="advanced_manufacturing"),
+        region=Region.objects.get(code="330100"),
+        expertise="齿轮箱振动诊断",
+        status=Expert.Status.VETTED,
+    )
+    matching.match_demand(market["demand"])
+    assert not ExpertMatch.objects.filter(demand=market["demand"]).exists()
+
+    expert.refresh_from_db()  # as the admin's form does: the stored hash of the old text comes along
+    assert expert.text_hash
+    expert.expertise = "注塑件银纹与气泡缺陷诊断"
+    expert.save()
+    matching.match_demand(market["demand"])
+
+    assert list(ExpertMatch.objects.filter(demand=market["demand"]).values_list("expert_id", flat=True)) == [
+        expert.pk
+    ]
+
+
+def test_a_large_batch_gets_its_own_matches_and_leaves_the_other_side_to_the_rebuild(market, monkeypatch):
+    matching.match_demand(market["demand"])
+    before = list(
+        ListingMatch.objects.filter(demand=market["demand"]).values_list("listing_id", "rank", "computed_at")
+    )
+    listing = make_listing(market["university"], title="注塑件银纹成因分析")
+    monkeypatch.setattr(matching, "PROPAGATE_AT_MOST", 0)
+
+    matching.match_changed(kind="listing", ids=[listing.pk])
+
+    assert market["demand"].pk in DemandMatch.objects.filter(listing=listing).values_list(
+        "demand_id", flat=True
+    )
+    assert (
+        list(
+            ListingMatch.objects.filter(demand=market["demand"]).values_list(
+                "listing_id", "rank", "computed_at"
+            )
+        )
+        == before
+    )

@@ -102,3 +102,18 @@ def test_matches_of_records_that_left_the_market_are_pruned(market):
 
     assert not ListingMatch.objects.exists()
     assert not DemandMatch.objects.filter(demand=market["demand"]).exists()
+
+
+def test_the_nightly_task_resumes_an_unfinished_run_instead_of_starting_another(market, monkeypatch):
+    from brokers.tasks import rebuild_matches_task
+
+    with monkeypatch.context() as patch:
+        lost_queue(patch)
+        run = rebuild.rebuild_start(chunk_size=2)
+
+    assert rebuild_matches_task() == run.pk
+    run.refresh_from_db()
+    assert run.finished_at is not None
+    assert RebuildRun.objects.count() == 1
+    assert rebuild_matches_task() != run.pk  # nothing unfinished now: a new run
+    assert RebuildRun.objects.filter(finished_at__isnull=False).count() == 2

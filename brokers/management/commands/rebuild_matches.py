@@ -8,8 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from brokers.models import RebuildRun
-from brokers.rebuild import DEFAULT_CHUNK_SIZE, rebuild_resume, rebuild_start, rebuild_unfinished
+from brokers.rebuild import DEFAULT_CHUNK_SIZE, rebuild_start_or_resume
 
 
 class Command(BaseCommand):
@@ -24,13 +23,10 @@ class Command(BaseCommand):
         if chunk_size < 1:
             raise CommandError("--chunk-size must be at least 1")
         started = time.monotonic()
-        run = None if new else rebuild_unfinished()
-        if run is not None:
-            self.stdout.write(f"resuming rebuild {run.pk} (phase {run.phase})")
-            run = rebuild_resume(run)
-        else:
-            run = rebuild_start(chunk_size=chunk_size)
-            self.stdout.write(f"rebuild {run.pk} started")
+        run, resumed = rebuild_start_or_resume(chunk_size=chunk_size, new=new)
+        self.stdout.write(
+            f"resuming rebuild {run.pk} (phase {run.phase})" if resumed else f"rebuild {run.pk} started"
+        )
         last = None
         while run.finished_at is None:
             if time.monotonic() - started > timeout:
@@ -45,9 +41,8 @@ class Command(BaseCommand):
                 last = (run.phase, done)
             time.sleep(0.5)
             run.refresh_from_db()
-        counts = RebuildRun.objects.filter(pk=run.pk).values_list("chunks__kind").count()
         self.stdout.write(
             self.style.SUCCESS(
-                f"rebuild {run.pk} complete in {time.monotonic() - started:.1f} s ({counts} chunks)"
+                f"rebuild {run.pk} complete in {time.monotonic() - started:.1f} s ({run.chunks.count()} chunks)"
             )
         )
