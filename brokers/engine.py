@@ -83,6 +83,7 @@ class Match:
     id: int
     score: float
     explanation: dict = field(default_factory=dict)
+    factors: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class Corpus:
@@ -94,37 +95,49 @@ class Corpus:
         self.ids = np.array([r.id for r in records], dtype=np.int64)
         self.position = {r.id: i for i, r in enumerate(records)}
         self.vocabulary: dict[str, int] = {}
-        # Typed arrays, not lists: millions of entries as Python ints and floats would take ~10× the memory.
-        rows, cols, tfs = array("l"), array("l"), array("d")
-        lengths = np.zeros(len(records), dtype=np.float64)
+        # Built row by row straight into CSR form with 4-byte typed arrays: 200,000 listings hold ~50 million
+        # (document, term) entries, which as Python ints and floats, or as 8-byte COO triplets, would take
+        # several GB at the peak of the build.
+        indptr, cols, tfs = array("q", [0]), array("i"), array("f")
+        lengths = np.zeros(len(records), dtype=np.float32)
+        vocabulary = self.vocabulary
         for i, record in enumerate(records):
             counts = self.weighted_counts(record)
-            # The matrix keeps the document's terms from here on: dropping the lists roughly halves the
-            # memory of a large corpus (explanations read the terms back from the matrix row).
+            # The matrix keeps the document's terms from here on (explanations read them back from its row).
             record.title_terms = record.body_terms = ()
             lengths[i] = sum(v for k, v in counts.items() if not k.startswith(CONCEPT_PREFIX))
             for term, tf in counts.items():
-                rows.append(i)
-                cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
+                cols.append(vocabulary.setdefault(term, len(vocabulary)))
                 tfs.append(tf)
-        n = max(len(records), 1)
-        rows_a = np.frombuffer(rows, dtype=np.int64) if rows else np.zeros(0, dtype=np.int64)
-        cols_a = np.frombuffer(cols, dtype=np.int64) if cols else np.zeros(0, dtype=np.int64)
-        tf_a = np.frombuffer(tfs, dtype=np.float64) if tfs else np.zeros(0, dtype=np.float64)
-        df = np.bincount(cols_a, minlength=len(self.vocabulary)).astype(np.float64)
-        self.idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        average = lengths.mean() if len(records) else 1.0
-        norm = K1 * (1 - B + B * lengths[rows_a] / max(average, 1e-9))
-        weights = self.idf[cols_a] * tf_a * (K1 + 1) / (tf_a + norm)
-        self.matrix = sparse.csc_matrix(
-            (weights.astype(np.float32), (rows_a, cols_a)), shape=(len(records), len(self.vocabulary))
+            indptr.append(len(cols))
+        n, width = len(records), len(vocabulary)
+        indptr_a = np.frombuffer(indptr, dtype=np.int64) if n else np.zeros(1, dtype=np.int64)
+        cols_a = np.frombuffer(cols, dtype=np.int32) if cols else np.zeros(0, dtype=np.int32)
+        weights = np.frombuffer(tfs, dtype=np.float32).copy() if tfs else np.zeros(0, dtype=np.float32)
+        del tfs
+        df = np.bincount(cols_a, minlength=width).astype(np.float64)
+        self.idf = np.log(1 + (max(n, 1) - df + 0.5) / (df + 0.5))
+        average = float(lengths.mean()) if n else 1.0
+        # BM25 in place over the nonzeros: w = idf · tf · (k1 + 1) / (tf + k1 · (1 − b + b · len / avg)).
+        norm = np.repeat(K1 * (1 - B + B * lengths / max(average, 1e-9)), np.diff(indptr_a)).astype(
+            np.float32
         )
-        self.rows = self.matrix.tocsr()  # documents' own terms, for the feedback step and the explanations
-        self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
-        self.is_concept = np.zeros(len(self.vocabulary), dtype=bool)
-        self.is_concept[[col for term, col in self.vocabulary.items() if term.startswith(CONCEPT_PREFIX)]] = (
-            True
+        norm += weights
+        weights *= K1 + 1
+        weights /= norm
+        del norm
+        weights *= self.idf.astype(np.float32)[cols_a]
+        # Documents' own terms (rows), for the feedback step and the explanations; terms' documents (columns),
+        # for scoring a query.
+        self.rows = sparse.csr_matrix(
+            (weights, cols_a.copy(), indptr_a.astype(np.int32 if len(cols) < 2**31 else np.int64)),
+            shape=(n, width),
         )
+        del cols, indptr, weights, cols_a
+        self.matrix = self.rows.tocsc()
+        self.terms = list(vocabulary)  # column → term (dicts keep insertion order, columns are in it)
+        self.is_concept = np.zeros(width, dtype=bool)
+        self.is_concept[[col for term, col in vocabulary.items() if term.startswith(CONCEPT_PREFIX)]] = True
 
     def weighted_counts(self, record: Record) -> Counter:
         counts: Counter = Counter()
@@ -186,7 +199,11 @@ class Corpus:
         extra_weights = (FEEDBACK_WEIGHT * mass[extra] / mass[extra].max()).astype(np.float32)
         return np.asarray(self.matrix[:, extra] @ extra_weights, dtype=np.float64).ravel()
 
-    def rank(self, query: Record, *, limit: int, exclude: set[int] | None = None) -> list[Match]:
+    def rank(
+        self, query: Record, *, limit: int, exclude: set[int] | None = None, explain: bool = True
+    ) -> list[Match]:
+        """The best ``limit`` documents for ``query``; each with its explanation unless ``explain`` is False
+        (a caller that keeps only some of them explains those with ``explain_match``)."""
         scores, weights = self.lexical_scores(query)
         if exclude:
             for record_id in exclude:
@@ -199,6 +216,7 @@ class Corpus:
         pool = min(candidates.size, max(limit * 4, 50))
         top = candidates[np.argpartition(-scores[candidates], pool - 1)[:pool]]
         best = scores[top].max()
+        ceiling = 1 + sum(BONUS.values())
         matches = []
         for i in top:
             record = self.records[i]
@@ -206,14 +224,21 @@ class Corpus:
             bonus = sum(BONUS[name] * value for name, value in factors.items())
             relative = scores[i] / best
             matches.append(
-                Match(
-                    id=record.id,
-                    score=round(float(relative * (1 + bonus)) / (1 + sum(BONUS.values())), 6),
-                    explanation=self.explain(query, i, weights, factors),
-                )
+                Match(id=record.id, score=round(float(relative * (1 + bonus)) / ceiling, 6), factors=factors)
             )
         matches.sort(key=lambda m: (-m.score, m.id))
-        return matches[:limit]
+        matches = matches[:limit]
+        if explain:
+            for match in matches:
+                self.explain_match(query, match, weights)
+        return matches
+
+    def explain_match(self, query: Record, match: Match, weights: dict[str, float] | None = None) -> Match:
+        """Fill ``match.explanation`` (once)."""
+        if not match.explanation:
+            weights = weights if weights is not None else self.query_weights(query)
+            match.explanation = self.explain(query, self.position[match.id], weights, match.factors)
+        return match
 
     def explain(self, query: Record, position: int, weights: dict[str, float], factors: dict) -> dict:
         """The shared words (strongest first), the concepts that bridged different words, and the factors."""

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 
 from brokers.engine import Corpus, Match, Record
 from brokers.models import (
@@ -203,13 +203,50 @@ def expert_corpus(analyzer: Analyzer | None = None) -> Corpus:
 # --- queries -------------------------------------------------------------------------------------------------
 
 
-def demand_query(demand: Demand, *, with_details: bool) -> Record:
-    text = DemandText.objects.filter(demand=demand).first()
-    if text is None or text.text_hash != default_analyzer().text_hash(
-        demand.title, demand.summary, demand.details
-    ):
-        refresh_demand_texts([demand.pk])
-        text = DemandText.objects.get(demand=demand)
+def _current_texts(model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer) -> dict:
+    """The stored segmented text of each of ``records``, segmenting first those whose text changed since."""
+    stored = {row.pk_of: row for row in _texts_by_owner(model, owner, [r.pk for r in records])}
+    stale = [
+        r.pk
+        for r in records
+        if getattr(stored.get(r.pk), "text_hash", None) != analyzer.text_hash(*texts_of(r))
+    ]
+    if stale:
+        refresh(stale, analyzer)
+        stored.update({row.pk_of: row for row in _texts_by_owner(model, owner, stale)})
+    return stored
+
+
+def _texts_by_owner(model, owner: str, ids: list[int]):
+    for row in model.objects.filter(**{f"{owner}_id__in": ids}):
+        row.pk_of = getattr(row, f"{owner}_id")
+        yield row
+
+
+def _demand_texts(demands: list[Demand], analyzer: Analyzer) -> dict[int, DemandText]:
+    return _current_texts(
+        DemandText,
+        "demand",
+        demands,
+        lambda d: (d.title, d.summary, d.details),
+        refresh_demand_texts,
+        analyzer,
+    )
+
+
+def _listing_texts(listings: list[Listing], analyzer: Analyzer) -> dict[int, ListingText]:
+    return _current_texts(
+        ListingText,
+        "listing",
+        listings,
+        lambda x: (x.title, x.summary, x.scenarios, x.details),
+        refresh_listing_texts,
+        analyzer,
+    )
+
+
+def demand_query(demand: Demand, *, with_details: bool, text: DemandText | None = None) -> Record:
+    text = text or _demand_texts([demand], default_analyzer())[demand.pk]
     body = text.body_terms.split() + (text.detail_terms.split() if with_details else [])
     return Record(
         id=demand.pk,
@@ -223,11 +260,8 @@ def demand_query(demand: Demand, *, with_details: bool) -> Record:
     )
 
 
-def listing_query(listing: Listing) -> Record:
-    text = ListingText.objects.filter(listing=listing).first()
-    if text is None:
-        refresh_listing_texts([listing.pk])
-        text = ListingText.objects.get(listing=listing)
+def listing_query(listing: Listing, *, text: ListingText | None = None) -> Record:
+    text = text or _listing_texts([listing], default_analyzer())[listing.pk]
     return Record(
         id=listing.pk,
         title_terms=text.title_terms.split(),
@@ -248,48 +282,80 @@ def match_demand(
     demand: Demand, *, listings: Corpus | None = None, experts: Corpus | None = None
 ) -> dict[str, int]:
     """Rank listings, suppliers and experts for a published demand and store them; clears them otherwise.
+    Returns how many rows of each kind were written."""
+    return match_demands([demand], listings=listings, experts=experts)
 
-    ``listings`` and ``experts``: the corpora, when the caller matches many demands with the same ones."""
-    if demand.status not in MATCHABLE_DEMAND_STATUSES:
-        for model, target in (
-            (ListingMatch, "listing_id"),
-            (SupplierMatch, "organization_id"),
-            (ExpertMatch, "expert_id"),
-        ):
-            _store(model, {"demand": demand}, target, [])
-        return {"listings": 0, "suppliers": 0, "experts": 0}
-    query = demand_query(demand, with_details=True)
-    corpus = listings or listing_corpus()
-    # A supplier is ranked by its listings: more candidates than the listing top N, so that organizations
-    # whose several listings each fit partly are seen.
-    found = [
-        m
-        for m in corpus.rank(query, limit=max(top_n() * 5, 100))
-        if corpus.records[corpus.position[m.id]].owner_id != demand.owner_id
-    ]
-    written = _store(ListingMatch, {"demand": demand}, "listing_id", found[: top_n()])
-    suppliers = rank_suppliers(demand, corpus, found)
-    written_suppliers = _store(SupplierMatch, {"demand": demand}, "organization_id", suppliers[: top_n()])
-    ranked_experts = (experts or expert_corpus()).rank(query, limit=top_n())
-    written_experts = _store(ExpertMatch, {"demand": demand}, "expert_id", ranked_experts)
+
+def match_demands(
+    demands, *, listings: Corpus | None = None, experts: Corpus | None = None
+) -> dict[str, int]:
+    """``match_demand`` for many demands at once: their texts, the suppliers' award counts and the writes are
+    each one query for the whole batch (a rebuild chunk), not one per demand.
+
+    ``listings`` and ``experts``: the corpora, when the caller matches several batches with the same ones."""
+    demands = list(demands)
+    live = [d for d in demands if d.status in MATCHABLE_DEMAND_STATUSES]
+    found_listings: dict[int, list[Match]] = {d.pk: [] for d in demands}
+    found_suppliers: dict[int, list[Match]] = {d.pk: [] for d in demands}
+    found_experts: dict[int, list[Match]] = {d.pk: [] for d in demands}
+    if live:
+        analyzer = default_analyzer()
+        corpus = listings or listing_corpus(analyzer)
+        experts = experts or expert_corpus(analyzer)
+        texts = _demand_texts(live, analyzer)
+        candidates = {}
+        for demand in live:
+            query = demand_query(demand, with_details=True, text=texts[demand.pk])
+            # A supplier is ranked by its listings: more candidates than the listing top N, so that
+            # organizations whose several listings each fit partly are seen.
+            found = [
+                m
+                for m in corpus.rank(query, limit=max(top_n() * 5, 100), explain=False)
+                if corpus.records[corpus.position[m.id]].owner_id != demand.owner_id
+            ]
+            found_listings[demand.pk] = [corpus.explain_match(query, m) for m in found[: top_n()]]
+            found_experts[demand.pk] = experts.rank(query, limit=top_n())
+            candidates[demand] = (query, found)
+        awards = _awards_in_field(
+            {
+                corpus.records[corpus.position[m.id]].owner_id
+                for _, found in candidates.values()
+                for m in found
+            },
+            {demand.field_id for demand in candidates},
+        )
+        for demand, (query, found) in candidates.items():
+            found_suppliers[demand.pk] = rank_suppliers(demand, corpus, query, found, awards)[: top_n()]
     return {
-        "listings": written["written"],
-        "suppliers": written_suppliers["written"],
-        "experts": written_experts["written"],
+        "listings": _store(ListingMatch, "demand", "listing_id", found_listings)["written"],
+        "suppliers": _store(SupplierMatch, "demand", "organization_id", found_suppliers)["written"],
+        "experts": _store(ExpertMatch, "demand", "expert_id", found_experts)["written"],
     }
 
 
 def match_listing(listing: Listing, *, demands: Corpus | None = None) -> dict[str, int]:
     """Rank published demands (public text) for a published listing and store them; clears them otherwise."""
-    if listing.status != ListingStatus.PUBLISHED:
-        return _store(DemandMatch, {"listing": listing}, "demand_id", [])
-    corpus = demands or demand_corpus()
-    matches = [
-        m
-        for m in corpus.rank(listing_query(listing), limit=top_n() + 5)
-        if corpus.records[corpus.position[m.id]].owner_id != listing.owner_id
-    ]
-    return _store(DemandMatch, {"listing": listing}, "demand_id", matches[: top_n()])
+    return match_listings([listing], demands=demands)
+
+
+def match_listings(listings, *, demands: Corpus | None = None) -> dict[str, int]:
+    """``match_listing`` for many listings at once (one query for the texts, one transaction of writes)."""
+    listings = list(listings)
+    live = [x for x in listings if x.status == ListingStatus.PUBLISHED]
+    found: dict[int, list[Match]] = {x.pk: [] for x in listings}
+    if live:
+        analyzer = default_analyzer()
+        corpus = demands or demand_corpus(analyzer)
+        texts = _listing_texts(live, analyzer)
+        for listing in live:
+            query = listing_query(listing, text=texts[listing.pk])
+            kept = [
+                m
+                for m in corpus.rank(query, limit=top_n() + 5, explain=False)
+                if corpus.records[corpus.position[m.id]].owner_id != listing.owner_id
+            ]
+            found[listing.pk] = [corpus.explain_match(query, m) for m in kept[: top_n()]]
+    return _store(DemandMatch, "listing", "demand_id", found)
 
 
 def match_changed(*, kind: str, ids: list[int]) -> int:
@@ -300,93 +366,111 @@ def match_changed(*, kind: str, ids: list[int]) -> int:
     A large batch (an interchange import sends 2,000 records at a time) gets its own matches only: updating
     the other side for each would recompute up to 20 records per record, and the nightly rebuild does that
     for all at once."""
-    if kind == "demand":
-        refresh_demand_texts(ids)
-        records, others = Demand.objects.filter(pk__in=ids), Listing.objects.none()
-    elif kind == "listing":
-        refresh_listing_texts(ids)
-        records, others = Listing.objects.filter(pk__in=ids), Demand.objects.none()
-    else:
+    if kind not in ("demand", "listing"):
         raise ValueError(f"unknown record kind: {kind!r}")
     listings, demands, experts = listing_corpus(), demand_corpus(), expert_corpus()
     propagate = len(ids) <= PROPAGATE_AT_MOST
-    for record in records:
-        if kind == "demand":
-            match_demand(record, listings=listings, experts=experts)
-            if propagate:
-                others |= Listing.objects.filter(demand_matches__demand=record)
-        else:
-            match_listing(record, demands=demands)
-            if propagate:
-                others |= Demand.objects.filter(
-                    pk__in=DemandMatch.objects.filter(listing=record).values("demand_id")
-                )
-    for other in others.distinct():
-        if kind == "demand":
-            match_listing(other, demands=demands)
-        else:
-            match_demand(other, listings=listings, experts=experts)
+    if kind == "demand":
+        match_demands(Demand.objects.filter(pk__in=ids), listings=listings, experts=experts)
+        if propagate:
+            others = Listing.objects.filter(demand_matches__demand_id__in=ids).distinct()
+            match_listings(others, demands=demands)
+    else:
+        match_listings(Listing.objects.filter(pk__in=ids), demands=demands)
+        if propagate:
+            others = Demand.objects.filter(
+                pk__in=DemandMatch.objects.filter(listing_id__in=ids).values("demand_id")
+            )
+            match_demands(others, listings=listings, experts=experts)
     return len(ids)
 
 
-def rank_suppliers(demand: Demand, corpus: Corpus, listing_matches: list[Match]) -> list[Match]:
+def _awards_in_field(supplier_ids: set[int], field_ids: set[str]) -> dict[tuple[int, str], int]:
+    """(supplier, field) → how many of the supplier's proposals on demands of that field were awarded."""
+    if not supplier_ids:
+        return {}
+    rows = (
+        Proposal.objects.filter(
+            supplier_id__in=supplier_ids, demand__field_id__in=field_ids, status=ProposalStatus.AWARDED
+        )
+        .values("supplier_id", "demand__field_id")
+        .annotate(n=Count("pk"))
+        .values_list("supplier_id", "demand__field_id", "n")
+    )
+    return {(supplier, field): n for supplier, field, n in rows}
+
+
+def rank_suppliers(
+    demand: Demand, corpus: Corpus, query: Record, listing_matches: list[Match], awards: dict | None = None
+) -> list[Match]:
     """Organizations by their best listing plus a share of their next ones, and their record of awards."""
     by_owner: dict[int, list[Match]] = defaultdict(list)
     for match in listing_matches:
         owner_id = corpus.records[corpus.position[match.id]].owner_id
         if owner_id is not None and owner_id != demand.owner_id:
             by_owner[owner_id].append(match)
-    awards = dict(
-        Proposal.objects.filter(supplier_id__in=by_owner, demand__field_id=demand.field_id)
-        .values("supplier_id")
-        .annotate(n=Count("pk", filter=Q(status=ProposalStatus.AWARDED)))
-        .values_list("supplier_id", "n")
-    )
+    if awards is None:
+        awards = _awards_in_field(set(by_owner), {demand.field_id})
     ranked = []
     for owner_id, matches in by_owner.items():
         matches.sort(key=lambda m: -m.score)
         score = matches[0].score + 0.25 * sum(m.score for m in matches[1:4])
-        award_count = awards.get(owner_id, 0)
+        award_count = awards.get((owner_id, demand.field_id), 0)
         score *= 1 + 0.05 * min(award_count, 4)
-        ranked.append(
+        ranked.append((round(score, 6), owner_id, matches, award_count))
+    ranked.sort(key=lambda row: (-row[0], row[1]))
+    suppliers = []
+    for score, owner_id, matches, award_count in ranked[: top_n()]:
+        best = corpus.explain_match(query, matches[0]).explanation
+        suppliers.append(
             Match(
                 id=owner_id,
-                score=round(score, 6),
+                score=score,
                 explanation={
                     "listings": [m.id for m in matches[:3]],
-                    "shared_terms": matches[0].explanation.get("shared_terms", [])[:6],
-                    "bridges": matches[0].explanation.get("bridges", [])[:2],
-                    "same_field": matches[0].explanation.get("same_field", False),
-                    "region": matches[0].explanation.get("region", "other"),
+                    "shared_terms": best.get("shared_terms", [])[:6],
+                    "bridges": best.get("bridges", [])[:2],
+                    "same_field": best.get("same_field", False),
+                    "region": best.get("region", "other"),
                     "awards_in_field": award_count,
                 },
             )
         )
-    ranked.sort(key=lambda m: (-m.score, m.id))
-    return ranked
+    return suppliers
 
 
-def _store(model, owner: dict, target: str, matches: list[Match]) -> dict[str, int]:
-    """Upsert ``matches`` as rows of ``model`` for ``owner`` (e.g. {"demand": d}); delete the others. Rows
-    whose score, rank and explanation are unchanged are not written, so a rerun writes nothing."""
-    wanted = {m.id: (round(m.score, 6), rank, m.explanation) for rank, m in enumerate(matches, start=1)}
+def _store(model, owner: str, target: str, results: dict[int, list[Match]]) -> dict[str, int]:
+    """Store ``results`` ({owner id: matches in rank order}) as the rows of ``model`` whose ``owner`` (e.g.
+    "demand") is one of those ids: upsert on the unique pair, delete the owner's other rows. Rows whose score,
+    rank and explanation are unchanged are not written, so a rerun writes nothing. One transaction."""
+    owner_id = f"{owner}_id"
+    wanted = {
+        (key, m.id): (round(m.score, 6), rank, m.explanation)
+        for key, matches in results.items()
+        for rank, m in enumerate(matches, start=1)
+    }
     with transaction.atomic():
-        existing = {
-            row[0]: row[1:]
-            for row in model.objects.filter(**owner).values_list(target, "score", "rank", "explanation")
-        }
-        stale = set(existing) - set(wanted)
+        existing, stale = {}, []
+        rows = model.objects.filter(**{f"{owner_id}__in": list(results)}).values_list(
+            "pk", owner_id, target, "score", "rank", "explanation"
+        )
+        for pk, key, other, *values in rows:
+            if (key, other) in wanted:
+                existing[key, other] = tuple(values)
+            else:
+                stale.append(pk)
         if stale:
-            model.objects.filter(**owner, **{f"{target}__in": stale}).delete()
+            model.objects.filter(pk__in=stale).delete()
         changed = [
-            model(**owner, **{target: key}, score=score, rank=rank, explanation=explanation)
-            for key, (score, rank, explanation) in wanted.items()
-            if existing.get(key) != (score, rank, explanation)
+            model(**{owner_id: key, target: other}, score=score, rank=rank, explanation=explanation)
+            for (key, other), (score, rank, explanation) in wanted.items()
+            if existing.get((key, other)) != (score, rank, explanation)
         ]
         model.objects.bulk_create(
             changed,
+            batch_size=2000,
             update_conflicts=True,
-            unique_fields=[*owner.keys(), target.removesuffix("_id")],
+            unique_fields=[owner, target.removesuffix("_id")],
             update_fields=["score", "rank", "explanation", "computed_at"],
         )
     return {"written": len(changed), "deleted": len(stale)}

@@ -112,6 +112,11 @@ class Expert(TimeStampedModel):
 
 
 class MatchBase(models.Model):
+    """A ranked pair. Each table has the unique pair's index, which leads with the side whose list it is (so
+    it also serves that side's foreign key and its list, at most ``MATCHING_TOP_N`` rows sorted by rank in
+    memory), and the other side's foreign-key index; a full rebuild writes millions of these rows, and every
+    further index would slow each write."""
+
     score = models.FloatField(_("score"))
     rank = models.PositiveIntegerField(_("rank"))
     # Structured, so that the website renders it in the reader's language: shared terms, field, region, mode…
@@ -128,7 +133,9 @@ class MatchBase(models.Model):
 class ListingMatch(MatchBase):
     """A listing recommended for a demand (shown to the demand's owner, its broker and staff)."""
 
-    demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="listing_matches")
+    demand = models.ForeignKey(
+        "demands.Demand", on_delete=models.CASCADE, related_name="listing_matches", db_index=False
+    )
     listing = models.ForeignKey("listings.Listing", on_delete=models.CASCADE, related_name="demand_matches")
 
     class Meta:
@@ -136,13 +143,14 @@ class ListingMatch(MatchBase):
         constraints = [
             models.UniqueConstraint(fields=["demand", "listing"], name="listing_match_unique_pair")
         ]
-        indexes = [models.Index(fields=["demand", "rank"], name="listing_match_rank_idx")]
 
 
 class SupplierMatch(MatchBase):
     """A supplier organization recommended for a demand, for its listings and its past awards."""
 
-    demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="supplier_matches")
+    demand = models.ForeignKey(
+        "demands.Demand", on_delete=models.CASCADE, related_name="supplier_matches", db_index=False
+    )
     organization = models.ForeignKey("marketplace.Organization", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
@@ -150,31 +158,30 @@ class SupplierMatch(MatchBase):
         constraints = [
             models.UniqueConstraint(fields=["demand", "organization"], name="supplier_match_unique_pair")
         ]
-        indexes = [models.Index(fields=["demand", "rank"], name="supplier_match_rank_idx")]
 
 
 class ExpertMatch(MatchBase):
-    demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="expert_matches")
+    demand = models.ForeignKey(
+        "demands.Demand", on_delete=models.CASCADE, related_name="expert_matches", db_index=False
+    )
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="matches")
 
     class Meta:
         ordering = ["demand", "rank"]
         constraints = [models.UniqueConstraint(fields=["demand", "expert"], name="expert_match_unique_pair")]
-        indexes = [models.Index(fields=["demand", "rank"], name="expert_match_rank_idx")]
 
 
 class DemandMatch(MatchBase):
     """A published demand recommended for a listing (shown to the listing's owner), from public text only."""
 
     listing = models.ForeignKey(
-        "listings.Listing", on_delete=models.CASCADE, related_name="listing_demand_matches"
+        "listings.Listing", on_delete=models.CASCADE, related_name="listing_demand_matches", db_index=False
     )
     demand = models.ForeignKey("demands.Demand", on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         ordering = ["listing", "rank"]
         constraints = [models.UniqueConstraint(fields=["listing", "demand"], name="demand_match_unique_pair")]
-        indexes = [models.Index(fields=["listing", "rank"], name="demand_match_rank_idx")]
 
 
 class Subscription(TimeStampedModel):

@@ -108,12 +108,9 @@ def rebuild_chunk(chunk_id: int) -> bool:
             matching.refresh_listing_texts(chunk.ids)
     elif chunk.kind == "demand":
         listings, experts = matching.listing_corpus(), matching.expert_corpus()
-        for demand in Demand.objects.filter(pk__in=chunk.ids):
-            matching.match_demand(demand, listings=listings, experts=experts)
+        matching.match_demands(Demand.objects.filter(pk__in=chunk.ids), listings=listings, experts=experts)
     else:
-        demands = matching.demand_corpus()
-        for listing in Listing.objects.filter(pk__in=chunk.ids):
-            matching.match_listing(listing, demands=demands)
+        matching.match_listings(Listing.objects.filter(pk__in=chunk.ids), demands=matching.demand_corpus())
     # Matches are upserts, so a chunk done twice (two deliveries at once) writes the same rows; marking it
     # done is a guarded UPDATE, so the run advances once.
     marked = RebuildChunk.objects.filter(pk=chunk_id, done_at__isnull=True).update(done_at=timezone.now())
