@@ -121,6 +121,8 @@ def refresh_expert_texts(ids=None, analyzer: Analyzer | None = None) -> int:
 # that match many records — a task, a rebuild chunk — get the corpora once and pass them on.
 
 _corpora: dict[str, tuple[tuple, Corpus]] = {}
+# name → the rebuild run whose chunks this process's corpus serves: see ``_published_corpus``.
+_snapshots: dict[str, object] = {}
 
 
 def _cached(name: str, key: tuple, build) -> Corpus:
@@ -144,8 +146,16 @@ def _record(pk, title, body, field, sub_field, region, **extra) -> Record:
     )
 
 
-def _published_corpus(name: str, published, refresh, columns: tuple, to_record, analyzer: Analyzer) -> Corpus:
-    """The corpus of ``published`` records (segmenting those never segmented), rebuilt when they changed."""
+def _published_corpus(
+    name: str, published, refresh, columns: tuple, to_record, analyzer: Analyzer, snapshot=None
+) -> Corpus:
+    """The corpus of ``published`` records (segmenting those never segmented), rebuilt when they changed.
+
+    ``snapshot`` (a rebuild run's id): the chunks of one run all rank against the corpus this process built
+    for the run's first chunk, without the two checking queries, which over 200,000 records cost more than
+    a chunk's ranking. Records published meanwhile are matched by their own incremental task."""
+    if snapshot is not None and _snapshots.get(name) == snapshot and name in _corpora:
+        return _corpora[name][1]
     missing = list(published.filter(segmented__isnull=True).values_list("pk", flat=True))
     if missing:
         refresh(missing, analyzer)
@@ -159,10 +169,13 @@ def _published_corpus(name: str, published, refresh, columns: tuple, to_record, 
         rows = published.values_list("pk", "segmented__title_terms", "segmented__body_terms", *columns)
         return Corpus([to_record(*row) for row in rows.order_by("pk").iterator(chunk_size=5000)], analyzer)
 
-    return _cached(name, key, build)
+    corpus = _cached(name, key, build)
+    if snapshot is not None:
+        _snapshots[name] = snapshot
+    return corpus
 
 
-def listing_corpus(analyzer: Analyzer | None = None) -> Corpus:
+def listing_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
     """Published listings with their segmented text."""
     return _published_corpus(
         "listings",
@@ -171,10 +184,11 @@ def listing_corpus(analyzer: Analyzer | None = None) -> Corpus:
         ("field_id", "sub_field_id", "region_id", "transfer_modes", "maturity", "owner_id"),
         lambda *row: _record(*row[:6], modes=frozenset(row[6] or ()), maturity=row[7] or "", owner_id=row[8]),
         analyzer or default_analyzer(),
+        snapshot,
     )
 
 
-def demand_corpus(analyzer: Analyzer | None = None) -> Corpus:
+def demand_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
     """Published demands, public text only (title and summary): what suppliers may read."""
     return _published_corpus(
         "demands",
@@ -183,10 +197,13 @@ def demand_corpus(analyzer: Analyzer | None = None) -> Corpus:
         ("field_id", "sub_field_id", "region_id", "cooperation_mode", "owner_id"),
         lambda *row: _record(*row[:6], modes=frozenset([row[6]]) if row[6] else frozenset(), owner_id=row[7]),
         analyzer or default_analyzer(),
+        snapshot,
     )
 
 
-def expert_corpus(analyzer: Analyzer | None = None) -> Corpus:
+def expert_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
+    if snapshot is not None and _snapshots.get("experts") == snapshot and "experts" in _corpora:
+        return _corpora["experts"][1]
     analyzer = analyzer or default_analyzer()
     vetted = Expert.objects.filter(status=Expert.Status.VETTED)
     # Experts are few: checking every one's hash is cheap, and catches an edit of the expertise in the admin.
@@ -197,7 +214,10 @@ def expert_corpus(analyzer: Analyzer | None = None) -> Corpus:
         rows = vetted.values_list("pk", "terms", "field_id", "sub_field_id", "region_id").order_by("pk")
         return Corpus([_record(pk, "", terms, *rest) for pk, terms, *rest in rows], analyzer)
 
-    return _cached("experts", key, build)
+    corpus = _cached("experts", key, build)
+    if snapshot is not None:
+        _snapshots["experts"] = snapshot
+    return corpus
 
 
 # --- queries -------------------------------------------------------------------------------------------------

@@ -107,10 +107,13 @@ def rebuild_chunk(chunk_id: int) -> bool:
         else:
             matching.refresh_listing_texts(chunk.ids)
     elif chunk.kind == "demand":
-        listings, experts = matching.listing_corpus(), matching.expert_corpus()
+        listings = matching.listing_corpus(snapshot=chunk.run_id)
+        experts = matching.expert_corpus(snapshot=chunk.run_id)
         matching.match_demands(Demand.objects.filter(pk__in=chunk.ids), listings=listings, experts=experts)
     else:
-        matching.match_listings(Listing.objects.filter(pk__in=chunk.ids), demands=matching.demand_corpus())
+        matching.match_listings(
+            Listing.objects.filter(pk__in=chunk.ids), demands=matching.demand_corpus(snapshot=chunk.run_id)
+        )
     # Matches are upserts, so a chunk done twice (two deliveries at once) writes the same rows; marking it
     # done is a guarded UPDATE, so the run advances once.
     marked = RebuildChunk.objects.filter(pk=chunk_id, done_at__isnull=True).update(done_at=timezone.now())

@@ -11,8 +11,10 @@ from tests.listings.builders import make_listing
 @pytest.fixture(autouse=True)
 def fresh_corpora():
     matching._corpora.clear()
+    matching._snapshots.clear()
     yield
     matching._corpora.clear()
+    matching._snapshots.clear()
 
 
 @pytest.fixture

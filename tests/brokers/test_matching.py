@@ -202,3 +202,35 @@ def test_a_large_batch_gets_its_own_matches_and_leaves_the_other_side_to_the_reb
         )
         == before
     )
+
+
+def test_a_rebuild_runs_chunks_against_one_corpus_and_other_callers_see_changes(market):
+    first = matching.listing_corpus(snapshot=7)
+    make_listing(market["university"], title="注塑件银纹气泡的成因分析与工艺窗口", summary="银纹 气泡 干燥")
+
+    # The run's later chunks skip the checks: the same corpus, without the listing published meanwhile.
+    assert matching.listing_corpus(snapshot=7) is first
+    assert len(first.records) == 3
+    # Any other caller checks, and sees it.
+    assert len(matching.listing_corpus().records) == 4
+    assert len(matching.listing_corpus(snapshot=8).records) == 4
+
+
+def test_a_batch_of_demands_is_matched_like_each_one_alone(market, enterprise):
+    second = DemandFactory(
+        owner=enterprise, title="模具冷却不均导致翘曲", summary="希望采用随形冷却缩短周期。"
+    )
+    matching.match_demands([market["demand"], second])
+    together = sorted(
+        ListingMatch.objects.values_list("demand_id", "listing_id", "rank", "score", "explanation")
+    )
+    ListingMatch.objects.all().delete()
+
+    matching.match_demand(market["demand"])
+    matching.match_demand(second)
+
+    alone = sorted(
+        ListingMatch.objects.values_list("demand_id", "listing_id", "rank", "score", "explanation")
+    )
+    assert together == alone
+    assert {row[0] for row in together} == {market["demand"].pk, second.pk}
