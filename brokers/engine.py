@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +59,7 @@ MODE_FITS = {
 READY_MATURITY = {"small_batch", "industrialised"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """What the engine knows of a demand, listing or expert."""
 
@@ -83,74 +84,113 @@ class Match:
     id: int
     score: float
     explanation: dict = field(default_factory=dict)
-    factors: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class Corpus:
     """The documents of one kind, indexed for BM25 with concept pseudo-terms."""
 
-    def __init__(self, records: list[Record], analyzer: Analyzer):
+    def __init__(self, records: Iterable[Record], analyzer: Analyzer):
+        """``records``: any iterable, consumed once — a generator keeps only one record's term lists alive at a
+        time (200,000 listings' terms as Python lists of strings would take several GB)."""
         self.analyzer = analyzer
-        self.records = records
-        self.ids = np.array([r.id for r in records], dtype=np.int64)
-        self.position = {r.id: i for i, r in enumerate(records)}
+        self.records: list[Record] = []
         self.vocabulary: dict[str, int] = {}
-        # Built row by row straight into CSR form with 4-byte typed arrays: 200,000 listings hold ~50 million
-        # (document, term) entries, which as Python ints and floats, or as 8-byte COO triplets, would take
-        # several GB at the peak of the build.
-        indptr, cols, tfs = array("q", [0]), array("i"), array("f")
-        lengths = np.zeros(len(records), dtype=np.float32)
-        vocabulary = self.vocabulary
-        for i, record in enumerate(records):
-            counts = self.weighted_counts(record)
-            # The matrix keeps the document's terms from here on (explanations read them back from its row).
-            record.title_terms = record.body_terms = ()
-            lengths[i] = sum(v for k, v in counts.items() if not k.startswith(CONCEPT_PREFIX))
-            for term, tf in counts.items():
-                cols.append(vocabulary.setdefault(term, len(vocabulary)))
-                tfs.append(tf)
-            indptr.append(len(cols))
-        n, width = len(records), len(vocabulary)
-        indptr_a = np.frombuffer(indptr, dtype=np.int64) if n else np.zeros(1, dtype=np.int64)
-        cols_a = np.frombuffer(cols, dtype=np.int32) if cols else np.zeros(0, dtype=np.int32)
-        weights = np.frombuffer(tfs, dtype=np.float32).copy() if tfs else np.zeros(0, dtype=np.float32)
-        del tfs
-        df = np.bincount(cols_a, minlength=width).astype(np.float64)
+        counts = self._term_counts(records)  # documents × words, title words counted TITLE_WEIGHT times
+        n, words = counts.shape
+        self.ids = np.array([r.id for r in self.records], dtype=np.int64)
+        self.position = {r.id: i for i, r in enumerate(self.records)}
+        lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
+        # Concepts as pseudo-terms: a document's count of a concept is the sum of its counts of the concept's
+        # terms — one sparse product with the (words × concepts) membership matrix.
+        concept_keys = list(dict.fromkeys(c.key for c in self.analyzer.concepts))
+        concept_col = {key: j for j, key in enumerate(concept_keys)}
+        member_rows, member_cols = [], []
+        for term, concepts in self.analyzer.concepts_of.items():
+            col = self.vocabulary.get(term)
+            if col is not None:
+                for concept in concepts:
+                    member_rows.append(col)
+                    member_cols.append(concept_col[concept.key])
+        membership = sparse.csr_matrix(
+            (np.ones(len(member_rows), dtype=np.float32), (member_rows, member_cols)),
+            shape=(words, len(concept_keys)),
+        )
+        concept_counts = (counts @ membership).tocsc()
+        used = np.flatnonzero(np.diff(concept_counts.indptr))  # concepts that occur in some document
+        concept_counts = concept_counts[:, used]
+        for offset, j in enumerate(used):
+            self.vocabulary[CONCEPT_PREFIX + concept_keys[j]] = words + offset
+        tf = sparse.hstack([counts, concept_counts], format="csr", dtype=np.float32)
+        del counts, concept_counts
+        tf.sum_duplicates()
+        width = tf.shape[1]
+        df = np.bincount(tf.indices, minlength=width).astype(np.float64)
         self.idf = np.log(1 + (max(n, 1) - df + 0.5) / (df + 0.5))
         average = float(lengths.mean()) if n else 1.0
         # BM25 in place over the nonzeros: w = idf · tf · (k1 + 1) / (tf + k1 · (1 − b + b · len / avg)).
-        norm = np.repeat(K1 * (1 - B + B * lengths / max(average, 1e-9)), np.diff(indptr_a)).astype(
+        weights = tf.data
+        norm = np.repeat(K1 * (1 - B + B * lengths / max(average, 1e-9)), np.diff(tf.indptr)).astype(
             np.float32
         )
         norm += weights
         weights *= K1 + 1
         weights /= norm
         del norm
-        weights *= self.idf.astype(np.float32)[cols_a]
+        weights *= self.idf.astype(np.float32)[tf.indices]
         # Documents' own terms (rows), for the feedback step and the explanations; terms' documents (columns),
         # for scoring a query.
-        self.rows = sparse.csr_matrix(
-            (weights, cols_a.copy(), indptr_a.astype(np.int32 if len(cols) < 2**31 else np.int64)),
-            shape=(n, width),
-        )
-        del cols, indptr, weights, cols_a
-        self.matrix = self.rows.tocsc()
-        self.terms = list(vocabulary)  # column → term (dicts keep insertion order, columns are in it)
+        self.rows = tf
+        self.matrix = tf.tocsc()
+        self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
         self.is_concept = np.zeros(width, dtype=bool)
-        self.is_concept[[col for term, col in vocabulary.items() if term.startswith(CONCEPT_PREFIX)]] = True
+        self.is_concept[words:] = True
+        self._index_agreement()
 
-    def weighted_counts(self, record: Record) -> Counter:
-        counts: Counter = Counter()
-        for term in record.title_terms:
-            counts[term] += TITLE_WEIGHT
-        for term in record.body_terms:
-            counts[term] += 1.0
-        concepts: Counter = Counter()
-        for term, tf in list(counts.items()):
-            for concept in self.analyzer.concepts_of.get(term, ()):
-                concepts[CONCEPT_PREFIX + concept.key] += tf
-        counts.update(concepts)
-        return counts
+    BLOCK = 20_000
+
+    def _term_counts(self, records: Iterable[Record]) -> sparse.csr_matrix:
+        """The documents' word counts, built in blocks of documents: the words of a block become column
+        numbers through the vocabulary (a C-level ``map``; only new words go through Python), and scipy sums
+        the repeated (document, word) entries when the block turns into CSR."""
+        vocabulary = self.vocabulary
+        lookup = vocabulary.get
+        blocks, cols, weights, lengths = [], array("i"), array("f"), array("q")
+        title_weight, body_weight = array("f", [TITLE_WEIGHT]), array("f", [1.0])
+
+        def column_numbers(terms) -> list[int]:
+            found = list(map(lookup, terms))
+            if None in found:
+                found = [vocabulary.setdefault(term, len(vocabulary)) for term in terms]
+            return found
+
+        def flush():
+            rows = np.repeat(np.arange(len(lengths), dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+            block = sparse.coo_matrix(
+                (np.frombuffer(weights, dtype=np.float32), (rows, np.frombuffer(cols, dtype=np.int32))),
+                shape=(len(lengths), len(vocabulary)),
+            ).tocsr()
+            block.sum_duplicates()
+            blocks.append(block)
+            del cols[:], weights[:], lengths[:]
+
+        for record in records:
+            title, body = record.title_terms, record.body_terms
+            cols.extend(column_numbers(title))
+            cols.extend(column_numbers(body))
+            weights.extend(title_weight * len(title))
+            weights.extend(body_weight * len(body))
+            lengths.append(len(title) + len(body))
+            # The matrix keeps the document's terms from here on (explanations read them back from its row).
+            record.title_terms = record.body_terms = ()
+            self.records.append(record)
+            if len(lengths) == self.BLOCK:
+                flush()
+        if lengths or not blocks:
+            flush()
+        width = len(vocabulary)
+        # Earlier blocks were built when the vocabulary was smaller: the same arrays, the final width.
+        blocks = [sparse.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], width)) for b in blocks]
+        return sparse.vstack(blocks, format="csr", dtype=np.float32)
 
     def query_weights(self, query: Record) -> dict[str, float]:
         """Each query word once (saturated by log of its count), each concept at its kind's weight."""
@@ -179,31 +219,84 @@ class Corpus:
         scores = np.asarray(
             self.matrix[:, cols] @ np.array(values, dtype=np.float32), dtype=np.float64
         ).ravel()
-        # Feedback re-ranks the documents the query itself reached; it never brings in one that shares nothing
-        # with the query, which could not be explained to the reader.
-        return np.where(scores > 0, scores + self._feedback(scores, cols), 0.0), weights
+        self._feedback(scores, cols)
+        return scores, weights
 
-    def _feedback(self, scores: np.ndarray, query_cols: list[int]) -> np.ndarray:
+    # Feedback re-scores only this many of the best documents: it moves documents by a fraction of a word's
+    # weight, so one ranked below the first thousand cannot reach the top that is kept.
+    FEEDBACK_POOL = 1000
+
+    def _feedback(self, scores: np.ndarray, query_cols: list[int]) -> None:
+        """Add the feedback terms' scores, in place, to the best documents the query itself reached (never to
+        one that shares nothing with the query: it could not be explained to the reader)."""
         found = np.flatnonzero(scores > 0)
         if FEEDBACK_DOCS <= 0 or found.size == 0:
-            return 0.0
-        top = found[np.argsort(-scores[found])[:FEEDBACK_DOCS]]
+            return
+        if found.size > self.FEEDBACK_POOL:
+            found = found[np.argpartition(-scores[found], self.FEEDBACK_POOL - 1)[: self.FEEDBACK_POOL]]
+        order = np.argsort(-scores[found], kind="stable")
+        top = found[order[:FEEDBACK_DOCS]]
         share = (scores[top] / scores[top[0]]).astype(np.float32)
         mass = np.asarray(self.rows[top].T @ share).ravel()
         mass[query_cols] = 0.0
         mass[self.is_concept] = 0.0
         count = min(FEEDBACK_TERMS, int(np.count_nonzero(mass)))
         if count == 0:
-            return 0.0
+            return
         extra = np.argpartition(-mass, count - 1)[:count]
         extra_weights = (FEEDBACK_WEIGHT * mass[extra] / mass[extra].max()).astype(np.float32)
-        return np.asarray(self.matrix[:, extra] @ extra_weights, dtype=np.float64).ravel()
+        scores[found] += np.asarray(self.rows[found][:, extra] @ extra_weights, dtype=np.float64).ravel()
+
+    def _index_agreement(self) -> None:
+        """Per-document arrays of what ``agreement`` compares, so that a query's bonuses for its whole pool of
+        candidates are a few vector operations instead of a Python call per candidate."""
+        records = self.records
+
+        def codes(values: list[str]) -> tuple[dict[str, int], np.ndarray]:
+            table: dict[str, int] = {}
+            return table, np.array(
+                [table.setdefault(v, len(table)) if v else -1 for v in values], dtype=np.int32
+            )
+
+        self._fields, self._field = codes([r.field for r in records])
+        self._sub_fields, self._sub_field = codes([r.sub_field for r in records])
+        self._regions, self._region = codes([r.region for r in records])
+        self._provinces, self._province = codes([r.province for r in records])
+        self._mode_sets, self._mode_set = codes([r.modes for r in records])
+        self._ready = np.array([r.maturity in READY_MATURITY for r in records], dtype=bool)
+        self._track = np.array([min(max(r.track_record, 0.0), 1.0) for r in records], dtype=np.float64)
+
+    def bonuses(self, query: Record, positions: np.ndarray) -> np.ndarray:
+        """``sum(BONUS[f] * agreement(query, d)[f])`` for the documents at ``positions``, vectorised."""
+
+        def same(table: dict[str, int], column: np.ndarray, value: str) -> np.ndarray:
+            if not value or value not in table:
+                return np.zeros(positions.size, dtype=np.float64)
+            return (column[positions] == table[value]).astype(np.float64)
+
+        same_city = same(
+            self._regions, self._region, query.region if not query.region.endswith("0000") else ""
+        )
+        same_province = same(self._provinces, self._province, query.province) * (1.0 - same_city)
+        fits = [_modes_fit(query.modes, modes) for modes in self._mode_sets] + [False]
+        mode_fits = np.array(fits, dtype=np.float64)[
+            self._mode_set[positions]
+        ]  # -1: no modes, the last False
+        ready = (self._ready[positions] | (query.maturity in READY_MATURITY)).astype(np.float64)
+        # Summed in ``agreement``'s order, so that the floating-point result is the same as its scalar sum.
+        total = BONUS["same_field"] * same(self._fields, self._field, query.field)
+        total = total + BONUS["same_sub_field"] * same(self._sub_fields, self._sub_field, query.sub_field)
+        total = total + BONUS["same_city"] * same_city
+        total = total + BONUS["same_province"] * same_province
+        total = total + BONUS["mode_fits"] * mode_fits
+        total = total + BONUS["maturity_fits"] * ready
+        return total + BONUS["track_record"] * self._track[positions]
 
     def rank(
         self, query: Record, *, limit: int, exclude: set[int] | None = None, explain: bool = True
     ) -> list[Match]:
         """The best ``limit`` documents for ``query``; each with its explanation unless ``explain`` is False
-        (a caller that keeps only some of them explains those with ``explain_match``)."""
+        (a caller that keeps only some of them explains those with ``explain_matches``)."""
         scores, weights = self.lexical_scores(query)
         if exclude:
             for record_id in exclude:
@@ -217,55 +310,60 @@ class Corpus:
         top = candidates[np.argpartition(-scores[candidates], pool - 1)[:pool]]
         best = scores[top].max()
         ceiling = 1 + sum(BONUS.values())
-        matches = []
-        for i in top:
-            record = self.records[i]
-            factors = agreement(query, record)
-            bonus = sum(BONUS[name] * value for name, value in factors.items())
-            relative = scores[i] / best
-            matches.append(
-                Match(id=record.id, score=round(float(relative * (1 + bonus)) / ceiling, 6), factors=factors)
-            )
+        final = (scores[top] / best) * (1 + self.bonuses(query, top))
+        matches = [
+            Match(id=int(self.ids[i]), score=round(float(value) / ceiling, 6))
+            for i, value in zip(top.tolist(), final.tolist(), strict=True)
+        ]
         matches.sort(key=lambda m: (-m.score, m.id))
         matches = matches[:limit]
         if explain:
-            for match in matches:
-                self.explain_match(query, match, weights)
+            self.explain_matches(query, matches, weights)
         return matches
 
-    def explain_match(self, query: Record, match: Match, weights: dict[str, float] | None = None) -> Match:
-        """Fill ``match.explanation`` (once)."""
-        if not match.explanation:
-            weights = weights if weights is not None else self.query_weights(query)
-            match.explanation = self.explain(query, self.position[match.id], weights, match.factors)
-        return match
+    def explain_matches(
+        self, query: Record, matches: list[Match], weights: dict[str, float] | None = None
+    ) -> list[Match]:
+        """Fill the ``explanation`` of those of ``matches`` that have none; returns ``matches``."""
+        todo = [m for m in matches if not m.explanation]
+        if todo:
+            context = self._explain_context(
+                query, weights if weights is not None else self.query_weights(query)
+            )
+            for match in todo:
+                match.explanation = self._explain(query, self.position[match.id], context)
+        return matches
 
-    def explain(self, query: Record, position: int, weights: dict[str, float], factors: dict) -> dict:
+    def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
+        """What every explanation for one query shares: its words in weight order, its concepts, and which of
+        its words belong to each concept."""
+        words = [t for t in weights if not t.startswith(CONCEPT_PREFIX)]
+        concepts = [key[len(CONCEPT_PREFIX) :] for key in weights if key.startswith(CONCEPT_PREFIX)]
+        ours: dict[str, set[str]] = {}
+        for term in set(query.title_terms) | set(query.body_terms):
+            for concept in self.analyzer.concepts_of.get(term, ()):
+                ours.setdefault(concept.key, set()).add(term)
+        return words, concepts, {key: sorted(terms) for key, terms in ours.items()}
+
+    def _explain(self, query: Record, position: int, context: tuple) -> dict:
         """The shared words (strongest first), the concepts that bridged different words, and the factors."""
+        words, concepts, ours_by_concept = context
         row = self.rows.indices[self.rows.indptr[position] : self.rows.indptr[position + 1]]
-        document_terms = {self.terms[col] for col in row if not self.is_concept[col]}
-        shared = [t for t in weights if not t.startswith(CONCEPT_PREFIX) and t in document_terms]
-        shared.sort(key=lambda t: -self.idf[self.vocabulary[t]] if t in self.vocabulary else 0.0)
-        query_terms = set(query.title_terms) | set(query.body_terms)
+        row = row[~self.is_concept[row]]
+        document_terms = {self.terms[col] for col in row.tolist()}
+        shared = [t for t in words if t in document_terms]
+        shared.sort(key=lambda t: -self.idf[self.vocabulary[t]])
+        theirs_by_concept: dict[str, set[str]] = {}
+        for term in document_terms:
+            for concept in self.analyzer.concepts_of.get(term, ()):
+                theirs_by_concept.setdefault(concept.key, set()).add(term)
         bridges = []
-        for key in weights:
-            if not key.startswith(CONCEPT_PREFIX):
-                continue
-            concept_key = key[len(CONCEPT_PREFIX) :]
-            ours = sorted(
-                {t for t in query_terms for c in self.analyzer.concepts_of.get(t, ()) if c.key == concept_key}
-            )
-            theirs = sorted(
-                {
-                    t
-                    for t in document_terms
-                    for c in self.analyzer.concepts_of.get(t, ())
-                    if c.key == concept_key
-                }
-            )
-            new = [t for t in theirs if t not in ours]
+        for concept_key in concepts:
+            ours = ours_by_concept.get(concept_key, [])
+            new = [t for t in sorted(theirs_by_concept.get(concept_key, ())) if t not in ours]
             if ours and new:
                 bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
+        factors = agreement(query, self.records[position])
         return {
             "shared_terms": shared[:8],
             "bridges": bridges[:4],

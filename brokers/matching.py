@@ -167,7 +167,7 @@ def _published_corpus(
 
     def build() -> Corpus:
         rows = published.values_list("pk", "segmented__title_terms", "segmented__body_terms", *columns)
-        return Corpus([to_record(*row) for row in rows.order_by("pk").iterator(chunk_size=5000)], analyzer)
+        return Corpus((to_record(*row) for row in rows.order_by("pk").iterator(chunk_size=2000)), analyzer)
 
     corpus = _cached(name, key, build)
     if snapshot is not None:
@@ -333,7 +333,7 @@ def match_demands(
                 for m in corpus.rank(query, limit=max(top_n() * 5, 100), explain=False)
                 if corpus.records[corpus.position[m.id]].owner_id != demand.owner_id
             ]
-            found_listings[demand.pk] = [corpus.explain_match(query, m) for m in found[: top_n()]]
+            found_listings[demand.pk] = corpus.explain_matches(query, found[: top_n()])
             found_experts[demand.pk] = experts.rank(query, limit=top_n())
             candidates[demand] = (query, found)
         awards = _awards_in_field(
@@ -374,7 +374,7 @@ def match_listings(listings, *, demands: Corpus | None = None) -> dict[str, int]
                 for m in corpus.rank(query, limit=top_n() + 5, explain=False)
                 if corpus.records[corpus.position[m.id]].owner_id != listing.owner_id
             ]
-            found[listing.pk] = [corpus.explain_match(query, m) for m in kept[: top_n()]]
+            found[listing.pk] = corpus.explain_matches(query, kept[: top_n()])
     return _store(DemandMatch, "listing", "demand_id", found)
 
 
@@ -439,9 +439,10 @@ def rank_suppliers(
         score *= 1 + 0.05 * min(award_count, 4)
         ranked.append((round(score, 6), owner_id, matches, award_count))
     ranked.sort(key=lambda row: (-row[0], row[1]))
+    corpus.explain_matches(query, [matches[0] for _, _, matches, _ in ranked[: top_n()]])
     suppliers = []
     for score, owner_id, matches, award_count in ranked[: top_n()]:
-        best = corpus.explain_match(query, matches[0]).explanation
+        best = matches[0].explanation
         suppliers.append(
             Match(
                 id=owner_id,
