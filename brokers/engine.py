@@ -118,8 +118,12 @@ class Corpus:
         concept_counts = (counts @ membership).tocsc()
         used = np.flatnonzero(np.diff(concept_counts.indptr))  # concepts that occur in some document
         concept_counts = concept_counts[:, used]
-        for offset, j in enumerate(used):
+        members = membership.tocsc()
+        # concept column → the columns of its words, for the explanations' bridges
+        self._concept_members: dict[int, np.ndarray] = {}
+        for offset, j in enumerate(used.tolist()):
             self.vocabulary[CONCEPT_PREFIX + concept_keys[j]] = words + offset
+            self._concept_members[words + offset] = members.indices[members.indptr[j] : members.indptr[j + 1]]
         tf = sparse.hstack([counts, concept_counts], format="csr", dtype=np.float32)
         del counts, concept_counts
         tf.sum_duplicates()
@@ -234,18 +238,28 @@ class Corpus:
             return
         if found.size > self.FEEDBACK_POOL:
             found = found[np.argpartition(-scores[found], self.FEEDBACK_POOL - 1)[: self.FEEDBACK_POOL]]
-        order = np.argsort(-scores[found], kind="stable")
-        top = found[order[:FEEDBACK_DOCS]]
+        top = found[np.argsort(-scores[found], kind="stable")[:FEEDBACK_DOCS]]
         share = (scores[top] / scores[top[0]]).astype(np.float32)
-        mass = np.asarray(self.rows[top].T @ share).ravel()
-        mass[query_cols] = 0.0
-        mass[self.is_concept] = 0.0
+        # The mass of each word over the top documents, from their rows alone (a few hundred entries).
+        sub = self.rows[top]
+        cols, inverse = np.unique(sub.indices, return_inverse=True)
+        mass = np.bincount(inverse, weights=sub.data * np.repeat(share, np.diff(sub.indptr)))
+        keep = ~self.is_concept[cols] & ~np.isin(cols, query_cols)
+        cols, mass = cols[keep], mass[keep]
         count = min(FEEDBACK_TERMS, int(np.count_nonzero(mass)))
         if count == 0:
             return
-        extra = np.argpartition(-mass, count - 1)[:count]
-        extra_weights = (FEEDBACK_WEIGHT * mass[extra] / mass[extra].max()).astype(np.float32)
-        scores[found] += np.asarray(self.rows[found][:, extra] @ extra_weights, dtype=np.float64).ravel()
+        chosen = np.lexsort((cols, -mass))[:count]  # heaviest first; equal masses by column, reproducibly
+        extra, extra_weights = cols[chosen], (FEEDBACK_WEIGHT * mass[chosen] / mass[chosen].max())
+        extra_weights = extra_weights.astype(np.float32)
+        # The cheaper of two equal sums: down the extra terms' columns, or across the pool's rows.
+        if int(np.diff(self.matrix.indptr)[extra].sum()) < found.size * (
+            self.rows.nnz / max(len(self.records), 1)
+        ):
+            added = np.asarray(self.matrix[:, extra] @ extra_weights, dtype=np.float64).ravel()[found]
+        else:
+            added = np.asarray(self.rows[found][:, extra] @ extra_weights, dtype=np.float64).ravel()
+        scores[found] += added
 
     def _index_agreement(self) -> None:
         """Per-document arrays of what ``agreement`` compares, so that a query's bonuses for its whole pool of
@@ -310,13 +324,13 @@ class Corpus:
         top = candidates[np.argpartition(-scores[candidates], pool - 1)[:pool]]
         best = scores[top].max()
         ceiling = 1 + sum(BONUS.values())
-        final = (scores[top] / best) * (1 + self.bonuses(query, top))
+        final = np.round((scores[top] / best) * (1 + self.bonuses(query, top)) / ceiling, 6)
+        ids = self.ids[top]
+        order = np.lexsort((ids, -final))[:limit]  # best first, equal scores by id
         matches = [
-            Match(id=int(self.ids[i]), score=round(float(value) / ceiling, 6))
-            for i, value in zip(top.tolist(), final.tolist(), strict=True)
+            Match(id=record_id, score=value)
+            for record_id, value in zip(ids[order].tolist(), final[order].tolist(), strict=True)
         ]
-        matches.sort(key=lambda m: (-m.score, m.id))
-        matches = matches[:limit]
         if explain:
             self.explain_matches(query, matches, weights)
         return matches
@@ -335,34 +349,47 @@ class Corpus:
         return matches
 
     def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
-        """What every explanation for one query shares: its words in weight order, its concepts, and which of
-        its words belong to each concept."""
-        words = [t for t in weights if not t.startswith(CONCEPT_PREFIX)]
-        concepts = [key[len(CONCEPT_PREFIX) :] for key in weights if key.startswith(CONCEPT_PREFIX)]
+        """What every explanation for one query shares: the columns of its words and of its concepts (in weight
+        order), which of its words belong to each concept, and a scratch mask of the vocabulary."""
+        word_cols, concept_cols = [], []
+        for term in weights:
+            col = self.vocabulary.get(term)
+            if col is not None:
+                (concept_cols if term.startswith(CONCEPT_PREFIX) else word_cols).append(col)
         ours: dict[str, set[str]] = {}
         for term in set(query.title_terms) | set(query.body_terms):
             for concept in self.analyzer.concepts_of.get(term, ()):
                 ours.setdefault(concept.key, set()).add(term)
-        return words, concepts, {key: sorted(terms) for key, terms in ours.items()}
+        return (
+            np.array(word_cols, dtype=np.int64),
+            np.array(concept_cols, dtype=np.int64),
+            {key: sorted(terms) for key, terms in ours.items()},
+            np.zeros(len(self.vocabulary), dtype=bool),
+        )
 
     def _explain(self, query: Record, position: int, context: tuple) -> dict:
-        """The shared words (strongest first), the concepts that bridged different words, and the factors."""
-        words, concepts, ours_by_concept = context
+        """The shared words (strongest first, ties in the query's order), the concepts that bridged different
+        words, and the factors. Set operations on column numbers: a rebuild explains millions of matches."""
+        word_cols, concept_cols, ours_by_concept, in_document = context
         row = self.rows.indices[self.rows.indptr[position] : self.rows.indptr[position + 1]]
-        row = row[~self.is_concept[row]]
-        document_terms = {self.terms[col] for col in row.tolist()}
-        shared = [t for t in words if t in document_terms]
-        shared.sort(key=lambda t: -self.idf[self.vocabulary[t]])
-        theirs_by_concept: dict[str, set[str]] = {}
-        for term in document_terms:
-            for concept in self.analyzer.concepts_of.get(term, ()):
-                theirs_by_concept.setdefault(concept.key, set()).add(term)
-        bridges = []
-        for concept_key in concepts:
-            ours = ours_by_concept.get(concept_key, [])
-            new = [t for t in sorted(theirs_by_concept.get(concept_key, ())) if t not in ours]
-            if ours and new:
-                bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
+        in_document[row] = True
+        try:
+            shared = word_cols[in_document[word_cols]]
+            shared = shared[np.argsort(-self.idf[shared], kind="stable")[:8]]
+            bridges = []
+            for col in concept_cols[in_document[concept_cols]].tolist():
+                concept_key = self.terms[col][len(CONCEPT_PREFIX) :]
+                ours = ours_by_concept.get(concept_key, [])
+                members = self._concept_members[col]
+                theirs = sorted(self.terms[c] for c in members[in_document[members]].tolist())
+                new = [t for t in theirs if t not in ours]
+                if ours and new:
+                    bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
+                    if len(bridges) == 4:
+                        break
+        finally:
+            in_document[row] = False
+        shared = [self.terms[c] for c in shared.tolist()]
         factors = agreement(query, self.records[position])
         return {
             "shared_terms": shared[:8],
