@@ -20,7 +20,7 @@ def make_existing_rows_fit(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('brokers', '0002_rebuild_runs'),
+        ('brokers', '0003_lean_match_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
