@@ -1,11 +1,13 @@
-"""Django admin of the matching engine: the expert registry (vetting), users' subscriptions, and read-only
-views of what the engine computed (matches, rebuild runs) for the platform's staff to inspect."""
+"""Django admin of the matching engine: the expert registry (vetting), users' subscriptions (pause, resume),
+and read-only views of what the engine computed (matches, rebuild runs) for the platform's staff to inspect."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from brokers import services
 from brokers.models import DemandMatch, Expert, ListingMatch, RebuildRun, Subscription
+from marketplace.exceptions import ApplicationError
 
 
 @admin.register(Expert)
@@ -37,10 +39,44 @@ class ExpertAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
+    """Users write their subscriptions (website, API) through ``brokers.services``; staff look at them, pause
+    or resume them (through the same services) and may delete them, but do not edit their criteria."""
+
     list_display = ["user", "name", "kind", "keywords", "is_active", "updated_at"]
     list_filter = ["kind", "is_active"]
     search_fields = ["user__username", "user__email", "keywords"]
     raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    actions = ["pause", "resume"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Pause the selected subscriptions"), permissions=["view"])
+    def pause(self, request, queryset):
+        self._apply(request, queryset.filter(is_active=True), services.subscription_pause)
+
+    @admin.action(description=_("Resume the selected subscriptions"), permissions=["view"])
+    def resume(self, request, queryset):
+        self._apply(request, queryset.filter(is_active=False), services.subscription_resume)
+
+    def _apply(self, request, queryset, change):
+        changed = 0
+        for subscription in queryset:
+            try:
+                change(subscription=subscription)
+            except ApplicationError:  # changed meanwhile by its user
+                continue
+            changed += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d subscription changed.", "%(count)d subscriptions changed.", changed)
+            % {"count": changed},
+            messages.SUCCESS,
+        )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -3,14 +3,18 @@
 Once a day the job looks at the records published the previous calendar day (the platform's time zone) and,
 for every active user with active subscriptions, the ones that fit any subscription: its kind, one of its
 fields (or their sub-fields), one of its regions (a province covers its cities), one of its keywords — each
-criterion left empty matches all. A user's own organizations' records are left out. The job claims the day's
-``DigestDelivery`` row before notifying, so a rerun — or two workers at once — sends nothing more.
+criterion left empty matches all (a subscription has at least one). A user's own organizations' records are
+left out. The job claims the day's ``DigestDelivery`` row before notifying, so a rerun — or two workers at
+once — sends nothing more.
+
+The subscription pages preview a subscription with the same rules (``match_counts``): whatever decides what
+a digest brings is in ``subscription_q`` and ``published_between``, and nowhere else.
 """
 
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +33,8 @@ def _window(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _subscription_q(subscription: Subscription) -> Q:
+def subscription_q(subscription: Subscription) -> Q:
+    """The records one subscription follows, as a filter on demands or listings (their columns agree)."""
     q = Q()
     if subscription.field_codes:
         q &= Q(field_id__in=subscription.field_codes) | Q(sub_field_id__in=subscription.field_codes)
@@ -44,32 +49,62 @@ def _subscription_q(subscription: Subscription) -> Q:
     return q
 
 
+def follows_demands(subscription: Subscription) -> bool:
+    return subscription.kind in (Subscription.Kind.DEMANDS, Subscription.Kind.BOTH)
+
+
+def follows_listings(subscription: Subscription) -> bool:
+    return subscription.kind in (Subscription.Kind.LISTINGS, Subscription.Kind.BOTH)
+
+
+def published_between(*, user, start: datetime, end: datetime) -> tuple[QuerySet[Demand], QuerySet[Listing]]:
+    """Demands and listings published in [start, end) and still on the market, other than those of the user's
+    own organizations: what any subscription of ``user`` may bring."""
+    own = Membership.objects.filter(user=user).values("organization_id")
+    demands = Demand.objects.filter(
+        status=DemandStatus.PUBLISHED, published_at__gte=start, published_at__lt=end
+    ).exclude(owner_id__in=own)
+    listings = Listing.objects.filter(
+        status=ListingStatus.PUBLISHED, published_at__gte=start, published_at__lt=end
+    ).exclude(owner_id__in=own)
+    return demands, listings
+
+
 def digest_for_user(*, user, day: date) -> tuple[list[Demand], list[Listing]]:
     subscriptions = list(Subscription.objects.filter(user=user, is_active=True))
     start, end = _window(day)
-    own = Membership.objects.filter(user=user).values("organization_id")
+    demands, listings = published_between(user=user, start=start, end=end)
     demand_q = Q(pk__in=[])
     listing_q = Q(pk__in=[])
     for subscription in subscriptions:
-        if subscription.kind in (Subscription.Kind.DEMANDS, Subscription.Kind.BOTH):
-            demand_q |= _subscription_q(subscription)
-        if subscription.kind in (Subscription.Kind.LISTINGS, Subscription.Kind.BOTH):
-            listing_q |= _subscription_q(subscription)
-    demands = list(
-        Demand.objects.filter(
-            demand_q, status=DemandStatus.PUBLISHED, published_at__gte=start, published_at__lt=end
-        )
-        .exclude(owner_id__in=own)
-        .order_by("-published_at", "-id")[:MAX_ITEMS]
+        if follows_demands(subscription):
+            demand_q |= subscription_q(subscription)
+        if follows_listings(subscription):
+            listing_q |= subscription_q(subscription)
+    return (
+        list(demands.filter(demand_q).order_by("-published_at", "-id")[:MAX_ITEMS]),
+        list(listings.filter(listing_q).order_by("-published_at", "-id")[:MAX_ITEMS]),
     )
-    listings = list(
-        Listing.objects.filter(
-            listing_q, status=ListingStatus.PUBLISHED, published_at__gte=start, published_at__lt=end
-        )
-        .exclude(owner_id__in=own)
-        .order_by("-published_at", "-id")[:MAX_ITEMS]
-    )
-    return demands, listings
+
+
+def match_counts(*, user, subscriptions: list[Subscription], start: datetime, end: datetime) -> list[dict]:
+    """For each subscription (saved or not), how many records published in [start, end) it would have brought
+    ``user`` by the digest's rules: ``{"demands": n, "listings": n}``, ``None`` for a kind it does not follow.
+
+    One query per kind of record whatever the number of subscriptions (a filtered count for each)."""
+    demands, listings = published_between(user=user, start=start, end=end)
+    counts = [{"demands": None, "listings": None} for _ in subscriptions]
+    for key, queryset, follows in (
+        ("demands", demands, follows_demands),
+        ("listings", listings, follows_listings),
+    ):
+        wanted = {i: subscription_q(s) for i, s in enumerate(subscriptions) if follows(s)}
+        if not wanted:
+            continue
+        totals = queryset.aggregate(**{f"s{i}": Count("pk", filter=q) for i, q in wanted.items()})
+        for i in wanted:
+            counts[i][key] = totals[f"s{i}"]
+    return counts
 
 
 def digest_send_due(*, today: date | None = None) -> int:

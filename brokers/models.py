@@ -185,19 +185,26 @@ class DemandMatch(MatchBase):
 
 
 class Subscription(TimeStampedModel):
-    """What a user wants to hear about: new demands and/or listings in some fields, regions, with keywords."""
+    """What a user wants to hear about: new demands and/or listings in some fields, regions, with keywords.
+
+    ``brokers.services`` keeps the rules (known codes, normalised keywords, a cap per user); the constraints
+    below hold the ones a stray write could break: at least one criterion, and distinct names per user."""
 
     class Kind(models.TextChoices):
         DEMANDS = "demands", _("Demands")
         LISTINGS = "listings", _("Listings")
         BOTH = "both", _("Demands and listings")
 
+    MAX_KEYWORDS = 10
+    KEYWORD_MAX_LENGTH = 20
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions")
     name = models.CharField(_("name"), max_length=60, blank=True)
     kind = models.CharField(_("what"), max_length=10, choices=Kind.choices, default=Kind.BOTH)
     field_codes = models.JSONField(_("technology fields"), default=list, blank=True)
     region_codes = models.JSONField(_("regions"), default=list, blank=True)
-    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    # Normalised: distinct keywords separated by one space (the digest splits on whitespace).
+    keywords = models.CharField(_("keywords"), max_length=MAX_KEYWORDS * (KEYWORD_MAX_LENGTH + 1), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -207,8 +214,23 @@ class Subscription(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["demands", "listings", "both"]), name="subscription_kind_valid"
-            )
+            ),
+            # A subscription without a field, a region or a keyword would send its user every new record.
+            models.CheckConstraint(
+                condition=~Q(field_codes=[], region_codes=[], keywords=""),
+                name="subscription_has_criterion",
+                violation_error_message=_("Choose at least one technology field, region or keyword."),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                condition=~Q(name=""),
+                name="subscription_unique_name_per_user",
+                violation_error_message=_("You already have a subscription with this name."),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return self.name or f"subscription {self.pk}"
 
 
 class DigestDelivery(models.Model):

@@ -1,9 +1,15 @@
-"""Broker and matching reads used by other apps (SPEC §6)."""
+"""Broker and matching reads used by other apps (SPEC §6), and the subscriptions of a user."""
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
 
-from brokers.models import ListingMatch
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from brokers.models import ListingMatch, Subscription
 from listings.models import ListingStatus
+
+PREVIEW_DAYS = 7
 
 
 def broker_is_assigned_to_demand(*, user, demand) -> bool:
@@ -82,3 +88,60 @@ def recommended_demands_for_user(*, user, limit: int = 10) -> list:
         if len(picked) == limit:
             break
     return picked
+
+
+# --- subscriptions -------------------------------------------------------------------------------------------
+
+
+def subscriptions_of(*, user) -> QuerySet[Subscription]:
+    """The user's subscriptions, oldest first (nobody else's: this is how pages and the API scope them)."""
+    if not user.is_authenticated:
+        return Subscription.objects.none()
+    return Subscription.objects.filter(user=user).order_by("id")
+
+
+def subscription_get_for_user(*, user, pk) -> Subscription:
+    """The user's subscription ``pk``; 404 for anyone else's, so that its existence is not revealed."""
+    return get_object_or_404(subscriptions_of(user=user), pk=pk)
+
+
+def subscription_summary(*, user) -> dict[str, int]:
+    """``{"total": n, "active": n}`` for the dashboard, in one query."""
+    return subscriptions_of(user=user).aggregate(
+        total=Count("pk"), active=Count("pk", filter=Q(is_active=True))
+    )
+
+
+def subscriptions_label(subscriptions: list[Subscription]) -> list[Subscription]:
+    """Give each subscription ``field_names`` and ``region_names`` (the active language; 浙江省杭州市 for a
+    city) and ``keyword_list``, with one query for the fields and one for the regions of them all."""
+    from marketplace.models import Region, TechnologyField
+
+    field_codes = {code for s in subscriptions for code in s.field_codes}
+    region_codes = {code for s in subscriptions for code in s.region_codes}
+    fields = (
+        {f.code: f.name for f in TechnologyField.objects.filter(code__in=field_codes)} if field_codes else {}
+    )
+    regions = (
+        {r.code: r.full_name for r in Region.objects.filter(code__in=region_codes).select_related("parent")}
+        if region_codes
+        else {}
+    )
+    for subscription in subscriptions:
+        subscription.field_names = [fields.get(code, code) for code in subscription.field_codes]
+        subscription.region_names = [regions.get(code, code) for code in subscription.region_codes]
+        subscription.keyword_list = subscription.keywords.split()
+    return subscriptions
+
+
+def subscription_previews(
+    *, user, subscriptions: list[Subscription], days: int = PREVIEW_DAYS, now: datetime | None = None
+) -> list[dict]:
+    """For each subscription (saved or not, paused or not), how many records published in the last ``days``
+    days it would have brought ``user``, by the digest's own rules (``brokers.digest.match_counts``)."""
+    from brokers.digest import match_counts
+
+    if not subscriptions:
+        return []
+    end = now or timezone.now()
+    return match_counts(user=user, subscriptions=subscriptions, start=end - timedelta(days=days), end=end)

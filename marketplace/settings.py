@@ -309,6 +309,9 @@ SPECTACULAR_SETTINGS = {
         "ListingTypeEnum": "marketplace.taxonomy.ListingType",
         "MaturityEnum": "marketplace.taxonomy.Maturity",
         "TransferModeEnum": "marketplace.taxonomy.TransferMode",
+        # Two models have a "kind" field: the credential documents' keep the name they had alone.
+        "KindEnum": "marketplace.models.CredentialDocument.Kind",
+        "SubscriptionKindEnum": "brokers.models.Subscription.Kind",
     },
 }
 

@@ -15,6 +15,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from brokers.api import SubscriptionViewSet
 from demands.api import DemandViewSet, ProposalViewSet, QuestionViewSet
 from listings.api import AuctionViewSet, ListingViewSet, PublicityViewSet, PublicListingViewSet
 from marketplace.api import views
@@ -37,6 +38,7 @@ router.register("listings", ListingViewSet, basename="listing")
 router.register("public-listings", PublicListingViewSet, basename="public-listing")
 router.register("auctions", AuctionViewSet, basename="auction")
 router.register("publicity", PublicityViewSet, basename="publicity")
+router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),

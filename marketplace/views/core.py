@@ -102,6 +102,7 @@ def dashboard(request):
         "demands": demands,
         "proposals": proposals,
         "recommended_demands": broker_selectors.recommended_demands_for_user(user=user),
+        "subscriptions": broker_selectors.subscription_summary(user=user),
         "actions": _recommended_actions(
             demands=demands, proposals=proposals, can_act=can_act, has_organization=bool(memberships)
         ),

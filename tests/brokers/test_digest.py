@@ -64,8 +64,8 @@ def test_a_digest_lists_what_fits_and_a_rerun_sends_nothing(
 def test_own_records_inactive_subscriptions_and_empty_days_send_nothing(
     enterprise, enterprise_admin, follower
 ):
-    Subscription.objects.create(user=enterprise_admin, kind="demands")
-    Subscription.objects.create(user=follower, kind="demands", is_active=False)
+    Subscription.objects.create(user=enterprise_admin, kind="demands", keywords="需求")
+    Subscription.objects.create(user=follower, kind="demands", keywords="需求", is_active=False)
     published_yesterday(DemandFactory(owner=enterprise, title="我们自己的需求"))
 
     assert digest_send_due(today=TODAY) == 0
