@@ -61,6 +61,7 @@ def start_workers(count: int) -> list[subprocess.Popen]:
             subprocess.Popen(
                 [
                     str(BASE_DIR / ".venv" / "bin" / "celery"),
+                    "--quiet",
                     "-A",
                     "marketplace",
                     "worker",
@@ -214,7 +215,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunk-size", type=int, default=500)
     parser.add_argument("--passes", type=int, default=3)
-    parser.add_argument("--skip-rebuild", action="store_true")
+    parser.add_argument(
+        "--rebuilds",
+        default="cold,nightly",
+        help="which rebuilds to time, in order: cold (forgets texts and matches first), nightly; '' for none",
+    )
     args = parser.parse_args()
     os.environ.setdefault("REDIS_URL", DEFAULT_REDIS_URL)
     url = common.configure_environment(DEFAULT_DATABASE_URL, CELERY_TASK_ALWAYS_EAGER="False")
@@ -232,11 +237,13 @@ def main() -> None:
     if args.load or not Listing.objects.exists():
         result["load"] = matching_data.load(args.listings, args.demands, args.experts)
         print(json.dumps(result["load"]), flush=True)
-    if not args.skip_rebuild:
-        forget_everything()
-        for name in ("cold", "nightly"):
-            result[f"rebuild_{name}"] = rebuild(args.workers, args.chunk_size)
-            print(name, json.dumps(result[f"rebuild_{name}"]), flush=True)
+    for name in filter(None, args.rebuilds.split(",")):
+        if name == "cold":
+            forget_everything()
+        elif name != "nightly":
+            parser.error(f"unknown rebuild {name!r}")
+        result[f"rebuild_{name}"] = rebuild(args.workers, args.chunk_size)
+        print(name, json.dumps(result[f"rebuild_{name}"]), flush=True)
     result["latency"] = latency(args.passes)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     RESULTS_DIR.mkdir(exist_ok=True)

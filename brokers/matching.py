@@ -14,9 +14,10 @@ matches computed and stored idempotently.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 
 from brokers.engine import Corpus, Match, Record
@@ -36,6 +37,21 @@ from listings.models import Listing, ListingStatus
 MATCHABLE_DEMAND_STATUSES = (DemandStatus.PUBLISHED,)
 # Incremental matching updates the other side's lists for batches up to this size (see ``match_changed``).
 PROPAGATE_AT_MOST = 50
+
+
+@contextmanager
+def derived_writes():
+    """A transaction for the engine's own rows (segmented texts, matches): derived data that the next match
+    or rebuild recomputes. On PostgreSQL it commits without waiting for the WAL flush — a crash loses at most
+    the last moments' recomputation, never a user's record — which takes a fsync (~10 ms here) off every
+    incremental match. Nested uses join the outer transaction."""
+    outermost = not connection.in_atomic_block
+    # No savepoint when nested: a failed write of derived rows fails the whole batch, which is retried whole.
+    with transaction.atomic(savepoint=outermost):
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def top_n() -> int:
@@ -93,12 +109,13 @@ def _refresh_texts(model, owner: str, rows, terms_of, analyzer: Analyzer | None)
             fields = list(terms)
             changed.append(model(**{f"{owner}_id": pk}, text_hash=text_hash, **terms))
     if changed:
-        model.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=[owner],
-            update_fields=["text_hash", *fields, "updated_at"],
-        )
+        with derived_writes():
+            model.objects.bulk_create(
+                changed,
+                update_conflicts=True,
+                unique_fields=[owner],
+                update_fields=["text_hash", *fields, "updated_at"],
+            )
     return len(changed)
 
 
@@ -346,11 +363,12 @@ def match_demands(
         )
         for demand, (query, found) in candidates.items():
             found_suppliers[demand.pk] = rank_suppliers(demand, corpus, query, found, awards)[: top_n()]
-    return {
-        "listings": _store(ListingMatch, "demand", "listing_id", found_listings)["written"],
-        "suppliers": _store(SupplierMatch, "demand", "organization_id", found_suppliers)["written"],
-        "experts": _store(ExpertMatch, "demand", "expert_id", found_experts)["written"],
-    }
+    with derived_writes():
+        return {
+            "listings": _store(ListingMatch, "demand", "listing_id", found_listings)["written"],
+            "suppliers": _store(SupplierMatch, "demand", "organization_id", found_suppliers)["written"],
+            "experts": _store(ExpertMatch, "demand", "expert_id", found_experts)["written"],
+        }
 
 
 def match_listing(listing: Listing, *, demands: Corpus | None = None) -> dict[str, int]:
@@ -470,7 +488,7 @@ def _store(model, owner: str, target: str, results: dict[int, list[Match]]) -> d
         for key, matches in results.items()
         for rank, m in enumerate(matches, start=1)
     }
-    with transaction.atomic():
+    with derived_writes():
         existing, stale = {}, []
         rows = model.objects.filter(**{f"{owner_id}__in": list(results)}).values_list(
             "pk", owner_id, target, "score", "rank", "explanation"
