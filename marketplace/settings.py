@@ -29,6 +29,8 @@ Environment variables (see .env.example; an optional .env file is read, real var
     PUBLICITY_DAYS               publicity period of state-funded results, default 15
     INTERCHANGE_DEFAULT_DEADLINE_DAYS   deadline of an imported demand that has none, days from the import, default 90
     INTERCHANGE_REF_PREFIX       prefix of the refs the export generates, unique per platform, default techmarket
+    IMPORT_INLINE_MAX_KB         CSV uploads in the admin up to this size import at once, larger ones in Celery; default 2048
+    IMPORT_MAX_UPLOAD_MB         largest CSV upload in the admin (a national year is ~250 MB), default 1024
 """
 
 from pathlib import Path
@@ -167,6 +169,10 @@ STORAGES = {
     },
 }
 CREDENTIAL_MAX_UPLOAD_BYTES = env.int("CREDENTIAL_MAX_UPLOAD_MB", default=10) * 1024 * 1024
+# CSV imports uploaded in the admin (contracts.services.import_run_create): ~10,000 registrations import within
+# the request, bigger files go to a Celery task.
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_KB", default=2048) * 1024
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_MB", default=1024) * 1024 * 1024
 # Django refuses bigger request bodies before our own check; keep it above the document limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = CREDENTIAL_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

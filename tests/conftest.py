@@ -24,6 +24,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.cache import caches
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from marketplace.celery import app as celery_app
@@ -37,6 +38,16 @@ from tests.factories import EnterpriseFactory, MembershipFactory, UniversityFact
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language. A request to an /en/ page leaves English active in its thread
+    (LocaleMiddleware activates the request's language and nothing deactivates it), and a later test on the same
+    worker that calls reverse() outside a request would build /en/ URLs."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

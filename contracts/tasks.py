@@ -1,0 +1,10 @@
+from celery import shared_task
+from django.db import OperationalError
+
+from contracts import services
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def import_run_execute_task(run_id: int) -> None:
+    """Import an uploaded CSV file. Running it twice is harmless: a finished run is left alone."""
+    services.import_run_execute(run_id=run_id)
