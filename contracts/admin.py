@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Max, Min
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -22,7 +23,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts import services
-from contracts.models import NATIONAL_REGION_CODE, GdpFigure, ImportKind, ImportRun, Registration
+from contracts.models import (
+    NATIONAL_REGION_CODE,
+    AnnualReport,
+    GdpFigure,
+    ImportKind,
+    ImportRun,
+    Registration,
+)
 from contracts.registry import GDP_COLUMNS, REGISTRATION_COLUMNS
 from marketplace.exceptions import ApplicationError
 from marketplace.models import Region
@@ -330,3 +338,26 @@ class ImportRunAdmin(admin.ModelAdmin):
         run = self.get_object(request, object_id)
         extra_context = {**(extra_context or {}), "errors": run.errors if run else [], "run": run}
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(admin.ModelAdmin):
+    """Stored annual reports; staff recompute one on demand (the nightly job refreshes them anyway)."""
+
+    list_display = ["year", "registrations", "computed_at", "seconds"]
+    readonly_fields = ["year", "registrations", "computed_at", "seconds", "data"]
+    actions = ["recompute"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Recompute the selected reports (in the background)"))
+    def recompute(self, request, queryset):
+        from contracts.tasks import annual_report_task
+
+        years = list(queryset.values_list("year", flat=True))
+        for year in years:
+            transaction.on_commit(lambda year=year: annual_report_task.delay(year))
+        self.message_user(
+            request, gettext("%(count)d report(s) queued for recomputation.") % {"count": len(years)}
+        )

@@ -312,3 +312,26 @@ class ImportRun(TimeStampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in FINISHED_IMPORT_STATUSES
+
+
+class AnnualReport(models.Model):
+    """The stored annual report of one year (SPEC §8): computed by a Celery job, served from here."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    data = models.JSONField(_("report"))
+    registrations = models.PositiveIntegerField(_("registrations counted"))
+    computed_at = models.DateTimeField(_("computed at"))
+    seconds = models.FloatField(_("seconds to compute"))
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__gte=1949) & Q(year__lte=2100), name="annualreport_year_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)

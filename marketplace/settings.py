@@ -204,6 +204,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this many seconds; tasks are idempotent, so a redelivery is harmless.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BEAT_SCHEDULE = {
+    # Nightly: the current and previous years' reports, and any stored year whose registrations changed.
+    "refresh-annual-reports": {
+        "task": "contracts.tasks.annual_report_task",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "decide-ended-public-listings": {
         "task": "listings.tasks.public_listing_decide_due_task",
         "schedule": 60,

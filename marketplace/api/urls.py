@@ -16,6 +16,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from brokers.api import SubscriptionViewSet
+from contracts.api import AnnualReportView
 from demands.api import DemandViewSet, ProposalViewSet, QuestionViewSet
 from listings.api import AuctionViewSet, ListingViewSet, PublicityViewSet, PublicListingViewSet
 from marketplace.api import views
@@ -43,6 +44,7 @@ router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("v1/me/", views.MeView.as_view(), name="me"),
+    path("v1/statistics/annual/<int:year>/", AnnualReportView.as_view(), name="statistics-annual"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.OfflineSwaggerView.as_view(url_name="api:schema"), name="docs"),
