@@ -70,6 +70,7 @@ urlpatterns += i18n_patterns(
     path("organizations/", include(organization_patterns)),
     path("demands/", include(("demands.urls", "demands"))),
     path("listings/", include(("listings.urls", "listings"))),
+    path("statistics/", include("contracts.urls")),
     path("subscriptions/", include(("brokers.urls", "subscriptions"))),
     path("verify/publicity/", include(publicity_verify_urlpatterns)),
     path("admin/", admin.site.urls),

@@ -267,3 +267,28 @@ def test_the_command_prints_json_csv_and_writes_xlsx(tmp_path):
     assert workbook["by_contract_type"]["D2"].value == 1000
     with pytest.raises(Exception, match="needs --output"):
         call_command("annual_report", "2005", "--format", "xlsx")
+
+
+def test_the_public_page_prints_the_report_as_the_yearbook_does_and_offers_downloads(client):
+    insert(2005, "development", 2, 150_000_000)  # 1.50 亿元, 7,500 万元 each
+    insert(2004, "development", 1, 100_000_000, prefix="p")
+    statistics.snapshot_refresh(2004)
+
+    page = client.get("/statistics/annual/2005/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    csv_file = client.get("/statistics/annual/2005.csv")
+    xlsx_file = client.get("/statistics/annual/2005.xlsx")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "技术开发" in html
+    assert "浙江省" in html
+    assert ">1.50<" in html  # 亿元
+    assert ">7500.00<" in html  # 万元
+    assert ">100.0<" in html  # count growth on 2004, in %
+    assert [t["year"] for t in page.context["trend"]] == [2004, 2005]
+    assert csv_file["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_file.content.decode("utf-8-sig").startswith("section,count,amount")
+    assert load_workbook(io.BytesIO(xlsx_file.content))["totals"]["A2"].value == 2
+    latest = client.get("/statistics/")
+    assert (latest.status_code, latest.url) == (302, "/statistics/annual/2005/")
+    assert client.get("/statistics/annual/1800/").status_code == 404

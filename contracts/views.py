@@ -1,0 +1,112 @@
+"""The public statistics pages (SPEC §8, §10): the annual report as the yearbook prints it, with bars for the
+breakdowns and provinces, the flows between provinces, the trend over the stored years, and downloads."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts import statistics
+from contracts.models import AnnualReport
+
+TABLE_TITLES = {
+    "by_contract_type": _("By contract type"),
+    "by_seller_type": _("By seller type"),
+    "by_buyer_type": _("By buyer type"),
+    "by_objective": _("By socio-economic objective"),
+    "by_field": _("By technology field"),
+    "by_plan_level": _("By plan level"),
+    "by_seller_region": _("Provinces as sellers (technology output)"),
+    "by_buyer_region": _("Provinces as buyers (technology absorbed)"),
+}
+YI, WAN, CENT = Decimal(100_000_000), Decimal(10_000), Decimal("0.01")
+
+
+def _yi(amount: str | None) -> Decimal | None:
+    return None if amount is None else (Decimal(amount) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _wan(amount: str | None) -> Decimal | None:
+    return None if amount is None else (Decimal(amount) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _year(year: int) -> int:
+    if not 1949 <= year <= 2100:
+        raise Http404
+    return year
+
+
+def statistics_index(request):
+    """The latest stored year, or the previous calendar year when none is stored yet."""
+    latest = AnnualReport.objects.order_by("-year").values_list("year", flat=True).first()
+    return redirect("statistics:annual", year=latest or timezone.localdate().year - 1)
+
+
+def annual(request, year: int):
+    report = statistics.with_labels(statistics.snapshot_get(_year(year)).data)
+    sections = []
+    for table, title in TABLE_TITLES.items():
+        rows = report[table]
+        top = max((Decimal(r["amount"]) for r in rows), default=Decimal(0))
+        sections.append(
+            {
+                "key": table,
+                "title": title,
+                "ranked": table in statistics.RANKED,
+                "rows": [
+                    {
+                        **row,
+                        "amount_yi": _yi(row["amount"]),
+                        "avg_wan": _wan(row["avg_amount"]),
+                        "bar": float(Decimal(row["amount"]) * 100 / top) if top else 0.0,
+                    }
+                    for row in rows
+                ],
+            }
+        )
+    regions = {r["code"]: r["label"] for r in report["by_seller_region"] + report["by_buyer_region"]}
+    flows = [
+        {**f, "from_label": regions.get(f["from"], f["from"]), "to_label": regions.get(f["to"], f["to"]),
+         "amount_yi": _yi(f["amount"])}
+        for f in report["flows"][:30]
+    ]  # fmt: skip
+    trend = [
+        {"year": y, "count": data["totals"]["count"], "amount_yi": _yi(data["totals"]["amount"])}
+        for y, data in AnnualReport.objects.order_by("year").values_list("year", "data")
+    ]
+    top_trend = max((t["amount_yi"] for t in trend), default=Decimal(0))
+    for t in trend:
+        t["bar"] = float(t["amount_yi"] * 100 / top_trend) if top_trend else 0.0
+    totals = report["totals"]
+    context = {
+        "year": year,
+        "totals": {
+            **totals,
+            "amount_yi": _yi(totals["amount"]),
+            "technology_yi": _yi(totals["technology_amount"]),
+            "avg_wan": _wan(totals["avg_amount"]),
+        },
+        "sections": sections,
+        "flows": flows,
+        "trend": trend,
+        "years": list(AnnualReport.objects.order_by("-year").values_list("year", flat=True)),
+    }
+    return render(request, "contracts/statistics.html", context)
+
+
+def annual_download(request, year: str, format: str):
+    year = _year(int(year))
+    report = statistics.with_labels(statistics.snapshot_get(year).data)
+    if format == "csv":
+        response = HttpResponse(
+            "\ufeff" + statistics.to_csv(report), content_type="text/csv; charset=utf-8"
+        )  # the BOM lets spreadsheet programs read the Chinese labels as UTF-8
+    else:
+        response = HttpResponse(
+            statistics.to_xlsx(report),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="annual-report-{year}.{format}"'
+    return response
