@@ -396,7 +396,10 @@ def stage_for_comparison(path: Path) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {BASELINE_TABLE}, {STAGE_TABLE}")
         cursor.execute(f"CREATE UNLOGGED TABLE {BASELINE_TABLE} ({BASELINE_COLUMNS})")
         cursor.copy_expert(
-            f"COPY {BASELINE_TABLE} FROM STDIN WITH (FORMAT csv, HEADER true)", stream, size=1 << 16
+            f"COPY {BASELINE_TABLE} FROM STDIN WITH "
+            "(FORMAT csv, HEADER true, FORCE_NOT_NULL (title, seller_name, buyer_name))",
+            stream,
+            size=1 << 16,
         )
         cursor.execute(f"CREATE UNLOGGED TABLE {STAGE_TABLE} ({STAGING_COLUMNS})")
         cursor.execute(

@@ -336,7 +336,7 @@ class ImportRunAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         run = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "errors": run.errors if run else [], "run": run}
+        extra_context = {**(extra_context or {}), "import_errors": run.errors if run else [], "run": run}
         return super().change_view(request, object_id, form_url, extra_context)
 
 

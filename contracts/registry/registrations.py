@@ -39,8 +39,8 @@ makes imports of overlapping files apply one after the other instead of deadlock
 
 Two hash joins, and no row is written unless it is new or changed. The single-statement form,
 ``INSERT … SELECT … ON CONFLICT (registration_no) DO UPDATE … WHERE (changed)``, gives the same result, but
-its speculative insertion costs every new row a second index probe and more WAL: on a million new rows it took
-33 s where these two statements take 18 s (docs/performance.md). The advisory lock gives what ``ON CONFLICT``
+its speculative insertion costs every new row an extra index probe and WAL record: on a million new rows it
+took 29.5 s where these two statements take 21.3 s (medians, docs/performance.md). The advisory lock gives what ``ON CONFLICT``
 would have given against another import; a registration created on the platform in the meantime with the same
 number (they are numbered apart) would make the import fail on the unique constraint, and it can be run again.
 
