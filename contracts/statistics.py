@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
@@ -109,12 +109,11 @@ def _aggregate_grouping_sets(year: int) -> Sums:
     sets = ["()", *(f"({c})" for c in DIMENSIONS.values()), f"({', '.join(FLOW_COLUMNS)})"]
     table = Registration._meta.db_table
     sql = f"""
-        SELECT y, {", ".join(columns)}, GROUPING({", ".join(columns)}) AS g,
+        SELECT current, {", ".join(columns)}, GROUPING({", ".join(columns)}) AS g,
                count(*), sum(total_amount), sum(technology_amount)
-        FROM (SELECT EXTRACT(YEAR FROM registered_on)::int AS y, {", ".join(columns)}, total_amount,
-                     technology_amount
+        FROM (SELECT registered_on >= %s AS current, {", ".join(columns)}, total_amount, technology_amount
               FROM {table} WHERE registered_on >= %s AND registered_on < %s) AS rows
-        GROUP BY y, GROUPING SETS ({", ".join(sets)})
+        GROUP BY current, GROUPING SETS ({", ".join(sets)})
     """  # noqa: S608 — only this module's column names are interpolated
     # GROUPING(...) has a bit per column, the first column the highest: 0 = grouped by it.
     full = (1 << len(columns)) - 1
@@ -126,9 +125,15 @@ def _aggregate_grouping_sets(year: int) -> Sums:
         flow_bits &= ~(1 << (len(columns) - 1 - columns.index(column)))
     grouped_by[flow_bits] = "flows"
     sums: Sums = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [date(year - 1, 1, 1), date(year + 1, 1, 1)])
-        for y, *values, g, n, amount, technology in cursor.fetchall():
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Every set in one hash aggregate over one scan: the few hundred groups fit in memory, and without
+        # room the planner sorts a million rows for the province sets. JIT compilation costs more than it
+        # saves on a statement this short (2.3 s of 8.7 s, measured).
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute(sql, [date(year, 1, 1), date(year - 1, 1, 1), date(year + 1, 1, 1)])
+        for current, *values, g, n, amount, technology in cursor.fetchall():
+            y = year if current else year - 1
             name = grouped_by[g]
             row = dict(zip(columns, values, strict=True))
             if name == "totals":
