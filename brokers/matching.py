@@ -242,7 +242,7 @@ def expert_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
 
 def _current_texts(model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer) -> dict:
     """The stored segmented text of each of ``records``, segmenting first those whose text changed since."""
-    stored = {row.pk_of: row for row in _texts_by_owner(model, owner, [r.pk for r in records])}
+    stored = _texts_by_owner(model, owner, [r.pk for r in records])
     stale = [
         r.pk
         for r in records
@@ -250,14 +250,12 @@ def _current_texts(model, owner: str, records: list, texts_of, refresh, analyzer
     ]
     if stale:
         refresh(stale, analyzer)
-        stored.update({row.pk_of: row for row in _texts_by_owner(model, owner, stale)})
+        stored.update(_texts_by_owner(model, owner, stale))
     return stored
 
 
-def _texts_by_owner(model, owner: str, ids: list[int]):
-    for row in model.objects.filter(**{f"{owner}_id__in": ids}):
-        row.pk_of = getattr(row, f"{owner}_id")
-        yield row
+def _texts_by_owner(model, owner: str, ids: list[int]) -> dict:
+    return {getattr(row, f"{owner}_id"): row for row in model.objects.filter(**{f"{owner}_id__in": ids})}
 
 
 def _demand_texts(demands: list[Demand], analyzer: Analyzer) -> dict[int, DemandText]:

@@ -2,6 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,6 +20,8 @@ class AnnualReportView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, year: int):
-        if not 1949 <= year <= 2100:
-            return Response({"detail": "Unknown year."}, status=404)
-        return Response(statistics.with_labels(statistics.snapshot_get(year).data))
+        try:
+            snapshot = statistics.snapshot_get(year)
+        except ValueError:
+            raise NotFound from None
+        return Response(statistics.with_labels(snapshot.data))

@@ -35,6 +35,8 @@ AMOUNT_MAX_DIGITS = 16
 REGISTRATION_NO_MAX_LENGTH = 32
 TITLE_MAX_LENGTH = 300
 PARTY_NAME_MAX_LENGTH = 200
+# Statistical years: figures, reports and the pages and API that name a year.
+FIRST_YEAR, LAST_YEAR = 1949, 2100
 # The national total in GDP figures; not a GB/T 2260 division, so not a Region row.
 NATIONAL_REGION_CODE = "000000"
 
@@ -225,7 +227,7 @@ class GdpFigure(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["year", "region"], name="gdpfigure_unique_year_region"),
             models.CheckConstraint(
-                condition=Q(year__gte=1949) & Q(year__lte=2100), name="gdpfigure_year_range"
+                condition=Q(year__gte=FIRST_YEAR) & Q(year__lte=LAST_YEAR), name="gdpfigure_year_range"
             ),
             # Province level (xx0000) or the national total; a city's GDP is not counted anywhere.
             models.CheckConstraint(
@@ -329,7 +331,7 @@ class AnnualReport(models.Model):
         verbose_name_plural = _("annual reports")
         constraints = [
             models.CheckConstraint(
-                condition=Q(year__gte=1949) & Q(year__lte=2100), name="annualreport_year_range"
+                condition=Q(year__gte=FIRST_YEAR) & Q(year__lte=LAST_YEAR), name="annualreport_year_range"
             )
         ]
 

@@ -23,7 +23,14 @@ from django.db.models import Count, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
-from contracts.models import NATIONAL_REGION_CODE, AnnualReport, GdpFigure, Registration
+from contracts.models import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    NATIONAL_REGION_CODE,
+    AnnualReport,
+    GdpFigure,
+    Registration,
+)
 from marketplace.taxonomy import BuyerType, ContractType, Objective, PlanLevel, SellerType
 
 CENT = Decimal("0.01")
@@ -290,8 +297,15 @@ def snapshot_refresh(year: int) -> AnnualReport:
     return snapshot
 
 
+def is_report_year(year: int) -> bool:
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
 def snapshot_get(year: int) -> AnnualReport:
-    """The stored report of ``year``, computed now if there is none yet."""
+    """The stored report of ``year``, computed now if there is none yet. Raises ``ValueError`` for a year
+    outside the statistical range (callers answer 404 or a usage error)."""
+    if not is_report_year(year):
+        raise ValueError(f"no statistical year {year}")
     return AnnualReport.objects.filter(year=year).first() or snapshot_refresh(year)
 
 
@@ -380,11 +394,11 @@ def yearbook_row(row: dict, previous: dict | None) -> dict:
     万元 to two decimals (half-up); growths of counts and amounts cut, not rounded, to two decimals (its
     +14.28 % for 75,977 contracts after 66,480 is 14.2855 %); the growth of the average computed from the
     printed (万元) averages, then rounded (its +31.52 % for consulting)."""
-    average = _wan(row["avg_amount"])
-    previous_average = _wan(previous["avg_amount"]) if previous else None
+    average = to_wan(row["avg_amount"])
+    previous_average = to_wan(previous["avg_amount"]) if previous else None
     return {
         "count": row["count"],
-        "amount_yi": (Decimal(row["amount"]) / YI).quantize(CENT, rounding=ROUND_HALF_UP),
+        "amount_yi": to_yi(row["amount"]),
         "avg_wan": average,
         "count_growth_pct": _cut(row["count"], previous["count"] if previous else None),
         "amount_growth_pct": _cut(Decimal(row["amount"]), Decimal(previous["amount"]) if previous else None),
@@ -396,7 +410,13 @@ def yearbook_row(row: dict, previous: dict | None) -> dict:
     }
 
 
-def _wan(value: str | None) -> Decimal | None:
+def to_yi(value: str | None) -> Decimal | None:
+    """Yuan (a decimal string) in 亿元, two decimals half-up, as the yearbook prints amounts."""
+    return None if value is None else (Decimal(value) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_wan(value: str | None) -> Decimal | None:
+    """Yuan in 万元, two decimals half-up, as the yearbook prints averages."""
     return None if value is None else (Decimal(value) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
 
 

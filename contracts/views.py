@@ -1,7 +1,7 @@
 """The public statistics pages (SPEC §8, §10): the annual report as the yearbook prints it, with bars for the
 breakdowns and provinces, the flows between provinces, the trend over the stored years, and downloads."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,21 +21,14 @@ TABLE_TITLES = {
     "by_seller_region": _("Provinces as sellers (technology output)"),
     "by_buyer_region": _("Provinces as buyers (technology absorbed)"),
 }
-YI, WAN, CENT = Decimal(100_000_000), Decimal(10_000), Decimal("0.01")
+_yi, _wan = statistics.to_yi, statistics.to_wan
 
 
-def _yi(amount: str | None) -> Decimal | None:
-    return None if amount is None else (Decimal(amount) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _wan(amount: str | None) -> Decimal | None:
-    return None if amount is None else (Decimal(amount) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def _year(year: int) -> int:
-    if not 1949 <= year <= 2100:
-        raise Http404
-    return year
+def _snapshot(year: int) -> dict:
+    try:
+        return statistics.with_labels(statistics.snapshot_get(year).data)
+    except ValueError:
+        raise Http404 from None
 
 
 def statistics_index(request):
@@ -45,7 +38,7 @@ def statistics_index(request):
 
 
 def annual(request, year: int):
-    report = statistics.with_labels(statistics.snapshot_get(_year(year)).data)
+    report = _snapshot(year)
     sections = []
     for table, title in TABLE_TITLES.items():
         rows = report[table]
@@ -97,8 +90,8 @@ def annual(request, year: int):
 
 
 def annual_download(request, year: str, format: str):
-    year = _year(int(year))
-    report = statistics.with_labels(statistics.snapshot_get(year).data)
+    year = int(year)
+    report = _snapshot(year)
     if format == "csv":
         response = HttpResponse(
             "\ufeff" + statistics.to_csv(report), content_type="text/csv; charset=utf-8"

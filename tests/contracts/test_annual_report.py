@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -265,7 +265,7 @@ def test_the_command_prints_json_csv_and_writes_xlsx(tmp_path):
     assert lines[3][:2] == ["by_contract_type", "development"]
     assert workbook.sheetnames[:2] == ["totals", "by_contract_type"]
     assert workbook["by_contract_type"]["D2"].value == 1000
-    with pytest.raises(Exception, match="needs --output"):
+    with pytest.raises(CommandError, match="needs --output"):
         call_command("annual_report", "2005", "--format", "xlsx")
 
 
@@ -292,3 +292,7 @@ def test_the_public_page_prints_the_report_as_the_yearbook_does_and_offers_downl
     latest = client.get("/statistics/")
     assert (latest.status_code, latest.url) == (302, "/statistics/annual/2005/")
     assert client.get("/statistics/annual/1800/").status_code == 404
+    assert client.get("/statistics/annual/1800.csv").status_code == 404
+    with pytest.raises(CommandError, match="out of range"):
+        call_command("annual_report", "1800")
+    assert not AnnualReport.objects.filter(year=1800).exists()

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--language", default=None, help="labels' language, e.g. zh-hans or en")
 
     def handle(self, *args, year, format, output, refresh, language, **options):
-        if not 1949 <= year <= 2100:
+        if not statistics.is_report_year(year):
             raise CommandError(f"year out of range: {year}")
         if format == "xlsx" and not output:
             raise CommandError("--format xlsx needs --output FILE")
