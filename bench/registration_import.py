@@ -55,23 +55,6 @@ RESULTS_DIR = BASE_DIR / "bench" / "results"
 REGIONS_FILE = BASE_DIR / "marketplace" / "data" / "regions.json"
 TARGET_SECONDS_PER_MILLION = 60
 
-HEADER = (
-    "registration_no",
-    "registered_on",
-    "contract_type",
-    "title",
-    "seller_name",
-    "seller_type",
-    "seller_region",
-    "buyer_name",
-    "buyer_type",
-    "buyer_region",
-    "total_amount",
-    "technology_amount",
-    "field",
-    "objective",
-    "plan_level",
-)
 
 # --- the shape of seed 004 (2005 national technology market statistics) -------------------------------------
 
@@ -286,10 +269,12 @@ def _yuan(cents: int, *, whole: bool = False) -> str:
 
 
 def generate(path: Path, rows: int, seed: int) -> None:
+    from contracts.registry import REGISTRATION_COLUMNS  # the header the import expects (SPEC §9.2)
+
     generator = Generator(seed)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HEADER)
+        writer.writerow(REGISTRATION_COLUMNS)
         # A registry exports in registration order: dates ascending, each province's numbers following them.
         days = sorted(generator.rng.randrange(365) for _ in range(rows))
         start = date(2005, 1, 1)
