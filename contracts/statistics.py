@@ -31,6 +31,7 @@ from contracts.models import (
     GdpFigure,
     Registration,
 )
+from marketplace import exports
 from marketplace.taxonomy import BuyerType, ContractType, Objective, PlanLevel, SellerType
 
 CENT = Decimal("0.01")
@@ -347,40 +348,14 @@ def tables(report: dict) -> list[tuple[str, list[str], list[list]]]:
 
 def to_csv(report: dict) -> str:
     """One CSV of every table, each row led by its table's name (``section``); empty cells for nulls."""
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for name, columns, rows in tables(report):
-        writer.writerow(["section", *columns])
-        for row in rows:
-            writer.writerow([name, *("" if v is None else v for v in row)])
-    return buffer.getvalue()
+    return exports.tables_to_csv(tables(report))
 
 
 def to_xlsx(report: dict) -> bytes:
     """A workbook with one sheet per table; amounts as numbers (yuan), percentages as numbers."""
-    import io
-
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    for name, columns, rows in tables(report):
-        sheet = workbook.create_sheet(title=name[:31])
-        sheet.append(columns)
-        for row in rows:
-            sheet.append([_cell(column, value) for column, value in zip(columns, row, strict=True)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(column: str, value):
-    if value is not None and column in ("amount", "avg_amount", "technology_amount", "gdp"):
-        return Decimal(value)
-    return value
+    return exports.tables_to_xlsx(
+        tables(report), decimal_columns=("amount", "avg_amount", "technology_amount", "gdp")
+    )
 
 
 # --- the yearbook's presentation -----------------------------------------------------------------------------

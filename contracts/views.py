@@ -1,11 +1,13 @@
 """The public statistics pages (SPEC §8, §10): the annual report as the yearbook prints it, with bars for the
 breakdowns and provinces, the flows between provinces, the trend over the stored years, and downloads."""
 
+from collections import defaultdict
 from decimal import Decimal
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from contracts import statistics
@@ -22,6 +24,52 @@ TABLE_TITLES = {
     "by_buyer_region": _("Provinces as buyers (technology absorbed)"),
 }
 _yi, _wan = statistics.to_yi, statistics.to_wan
+
+
+FLOW_MATRIX_SIZE = 8  # provinces on each side of the flow matrix; the rest are summed as "others"
+
+
+def _flow_matrix(flows: list[dict], labels: dict[str, str]) -> dict:
+    """The flows between the provinces that sell and buy the most, as a matrix shaded by amount (rows: where
+    the technology comes from; columns: where it goes), with every other province summed in one row and column."""
+    sold, bought = defaultdict(Decimal), defaultdict(Decimal)
+    for f in flows:
+        sold[f["from"]] += Decimal(f["amount"])
+        bought[f["to"]] += Decimal(f["amount"])
+
+    def top(totals):
+        return [code for code, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:FLOW_MATRIX_SIZE]]
+
+    sellers, buyers = top(sold), top(bought)
+    others = "others"
+    cells = defaultdict(Decimal)
+    for f in flows:
+        row = f["from"] if f["from"] in sellers else others
+        column = f["to"] if f["to"] in buyers else others
+        cells[row, column] += Decimal(f["amount"])
+    rows_keys = sellers + ([others] if len(sold) > len(sellers) else [])
+    column_keys = buyers + ([others] if len(bought) > len(buyers) else [])
+    peak = max(cells.values(), default=Decimal(0))
+
+    def label(code):
+        return gettext("Other provinces") if code == others else labels.get(code, code)
+
+    return {
+        "columns": [label(code) for code in column_keys],
+        "rows": [
+            {
+                "label": label(row),
+                "cells": [
+                    {
+                        "amount_yi": _yi(str(cells[row, column])),
+                        "shade": round(float(cells[row, column] / peak), 3) if peak else 0.0,
+                    }
+                    for column in column_keys
+                ],
+            }
+            for row in rows_keys
+        ],
+    }
 
 
 def _snapshot(year: int) -> dict:
@@ -65,6 +113,7 @@ def annual(request, year: int):
          "amount_yi": _yi(f["amount"])}
         for f in report["flows"][:30]
     ]  # fmt: skip
+    matrix = _flow_matrix(report["flows"], regions)
     trend = [
         {"year": y, "count": data["totals"]["count"], "amount_yi": _yi(data["totals"]["amount"])}
         for y, data in AnnualReport.objects.order_by("year").values_list("year", "data")
@@ -83,6 +132,7 @@ def annual(request, year: int):
         },
         "sections": sections,
         "flows": flows,
+        "flow_matrix": matrix,
         "trend": trend,
         "years": list(AnnualReport.objects.order_by("-year").values_list("year", flat=True)),
     }

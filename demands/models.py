@@ -110,6 +110,8 @@ class Demand(TimeStampedModel):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     awarded_at = models.DateTimeField(null=True, blank=True)
+    # When the contract for the award was signed: the month the platform's statistics count the contract in.
+    contracted_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Claims that make the close notifications and the expiry notice go out once, whoever runs the job.
     close_notified_at = models.DateTimeField(null=True, blank=True)

@@ -33,7 +33,9 @@ from marketplace.models import (
     Membership,
     Notification,
     Organization,
+    PlatformKpiSnapshot,
     Region,
+    SubMarket,
     TechnologyField,
     User,
 )
@@ -497,3 +499,40 @@ class ClassificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("scheme",)
     search_fields = ("scheme", "code", "name_zh", "name_en")
     list_per_page = 100
+
+
+# --- platform statistics -------------------------------------------------------------------------------------
+
+
+@admin.register(SubMarket)
+class SubMarketAdmin(admin.ModelAdmin):
+    """Specialised sub-markets: their records are those of their region and fields, so the figures of a new one
+    include its history from the next recomputation on."""
+
+    list_display = ("slug", "name_zh", "name_en", "region", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("slug", "name_zh", "name_en")
+    list_select_related = ("region",)
+    autocomplete_fields = ("region", "operator")
+    filter_horizontal = ("fields",)
+
+
+@admin.register(PlatformKpiSnapshot)
+class PlatformKpiSnapshotAdmin(admin.ModelAdmin):
+    """Stored platform figures; staff recompute them on demand (the hourly job refreshes them anyway)."""
+
+    list_display = ("scope", "computed_at", "seconds")
+    readonly_fields = ("scope", "computed_at", "seconds", "data")
+    actions = ["recompute"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Recompute the platform figures (in the background)"))
+    def recompute(self, request, queryset):
+        from django.db import transaction
+
+        from marketplace.tasks import platform_kpis_task
+
+        transaction.on_commit(platform_kpis_task.delay)
+        self.message_user(request, gettext("The platform figures are being recomputed."))

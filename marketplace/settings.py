@@ -210,6 +210,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    # Hourly: the platform's figures (five grouped queries), fresh enough for a public page.
+    "refresh-platform-kpis": {
+        "task": "marketplace.tasks.platform_kpis_task",
+        "schedule": 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "decide-ended-public-listings": {
         "task": "listings.tasks.public_listing_decide_due_task",
         "schedule": 60,

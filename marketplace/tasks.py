@@ -37,3 +37,11 @@ def notification_email_backlog_task() -> int:
 @shared_task
 def invitation_expire_stale_task() -> int:
     return services.invitation_expire_stale()
+
+
+@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+def platform_kpis_task() -> list[str]:
+    """Recompute and store the platform's figures of every scope. Idempotent: upserts of the same figures."""
+    from marketplace import kpis
+
+    return kpis.snapshot_refresh()

@@ -522,6 +522,8 @@ def _advance(demand: Demand, source: str, target: str, actor, action: str) -> De
     now = timezone.now()
     with transaction.atomic():
         changes = {"status": target, "updated_at": now}
+        if target == S.CONTRACTED:
+            changes["contracted_at"] = now
         if target == S.SOLVED:
             changes["finished_at"] = now
         if Demand.objects.filter(pk=demand.pk, status=source).update(**changes) != 1:

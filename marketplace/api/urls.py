@@ -45,6 +45,7 @@ urlpatterns = [
     path("v1/auth/token/", views.TokenView.as_view(), name="auth-token"),
     path("v1/me/", views.MeView.as_view(), name="me"),
     path("v1/statistics/annual/<int:year>/", AnnualReportView.as_view(), name="statistics-annual"),
+    path("v1/statistics/platform/", views.PlatformKpiView.as_view(), name="statistics-platform"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.OfflineSwaggerView.as_view(url_name="api:schema"), name="docs"),

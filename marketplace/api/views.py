@@ -24,7 +24,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -644,3 +644,28 @@ class OfflineSwaggerView(SpectacularSwaggerView):
         if isinstance(ui_settings, dict):
             response.data["settings"] = json.dumps({**ui_settings, "validatorUrl": None}, indent=2)
         return response
+
+
+class PlatformKpiView(APIView):
+    """The platform's figures (SPEC §8): public, like the statistics page that shows them."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        summary="Platform KPIs",
+        description="Demands and listings posted, proposals, contracts and amounts, solution rate, response rate "
+        "and supply/demand ratio: totals and by month, field, province, city and specialised sub-market; of all "
+        "time, or of one year with `year`. Labels in the request's language; served from the stored figures.",
+        parameters=[OpenApiParameter("year", int, required=False, description="A year, e.g. 2026")],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request):
+        from marketplace import kpis
+
+        year = request.query_params.get("year", "")
+        if year and not (len(year) == 4 and year.isdigit()):
+            raise serializers.ValidationError({"year": [_("Give the year as four digits, e.g. 2026.")]})
+        report = kpis.snapshot_get(year or kpis.ALL)
+        if report is None:
+            raise NotFound(_("No figures for this year."))
+        return Response(kpis.with_labels(report))

@@ -9,6 +9,7 @@ from marketplace.models.organizations import (
     Organization,
 )
 from marketplace.models.reference import Classification, Region, TechnologyField, province_code
+from marketplace.models.statistics import PlatformKpiSnapshot, SubMarket
 
 __all__ = [
     "AuditLog",
@@ -19,7 +20,9 @@ __all__ = [
     "Membership",
     "Notification",
     "Organization",
+    "PlatformKpiSnapshot",
     "Region",
+    "SubMarket",
     "TechnologyField",
     "TimeStampedModel",
     "User",

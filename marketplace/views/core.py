@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from brokers import selectors as broker_selectors
 from demands import selectors as demand_selectors
 from demands.models import Demand, Proposal
-from marketplace import selectors, services
+from marketplace import kpis, selectors, services
 from marketplace.models import Notification
 from marketplace.taxonomy import OrganizationType
 
@@ -29,6 +29,7 @@ def home(request):
     latest = selectors.organization_list_public().order_by("-verified_at", "-id")[:6]
     public_demands = demand_selectors.demand_list_public()
     published = public_demands.filter(status=Demand.Status.PUBLISHED)
+    figures = kpis.snapshot_get()["totals"]
     context = {
         "tiles": tiles,
         "demand_tiles": [
@@ -36,6 +37,12 @@ def home(request):
             {
                 "label": _("Problems solved"),
                 "value": public_demands.filter(status=Demand.Status.SOLVED).count(),
+            },
+            # The stored platform figures (refreshed hourly): counting contracts here would scan them all.
+            {"label": _("Contracts signed"), "value": figures["contracts"]},
+            {
+                "label": _("Solution rate"),
+                "value": "—" if figures["solution_rate"] is None else f"{figures['solution_rate']}%",
             },
         ],
         "latest_demands": published.order_by("-published_at", "-id")[:6],

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from contracts import statistics
@@ -296,3 +296,50 @@ def test_the_public_page_prints_the_report_as_the_yearbook_does_and_offers_downl
     with pytest.raises(CommandError, match="out of range"):
         call_command("annual_report", "1800")
     assert not AnnualReport.objects.filter(year=1800).exists()
+
+
+def test_flow_matrix_keeps_the_largest_provinces_and_sums_the_others():
+    from contracts.views import FLOW_MATRIX_SIZE, _flow_matrix
+
+    # Ten selling provinces 110000…200000 (amounts 100…1,000 亿元) all selling to Shanghai, and Zhejiang buying
+    # 50 亿元 from the largest seller.
+    sellers = [f"{code}0000" for code in range(11, 21)]
+    flows = [
+        {"from": code, "to": "310000", "count": 1, "amount": f"{(i + 1) * 10_000_000_000}.00"}
+        for i, code in enumerate(sellers)
+    ]
+    flows.append({"from": "200000", "to": "330000", "count": 1, "amount": "5000000000.00"})
+    labels = {code: f"P{code[:2]}" for code in sellers} | {"310000": "上海市", "330000": "浙江省"}
+
+    with translation.override("en"):
+        matrix = _flow_matrix(flows, labels)
+
+    assert FLOW_MATRIX_SIZE == 8
+    assert matrix["columns"] == ["上海市", "浙江省"]  # two buyers only: no "others" column
+    assert [row["label"] for row in matrix["rows"]] == [
+        "P20", "P19", "P18", "P17", "P16", "P15", "P14", "P13", "Other provinces",
+    ]  # fmt: skip
+    first, others = matrix["rows"][0]["cells"], matrix["rows"][-1]["cells"]
+    assert [(c["amount_yi"], c["shade"]) for c in first] == [
+        (Decimal("1000.00"), 1.0),
+        (Decimal("50.00"), 0.05),
+    ]
+    # P11 and P12: 100 + 200 亿元 to Shanghai.
+    assert [(c["amount_yi"], c["shade"]) for c in others] == [
+        (Decimal("300.00"), 0.3),
+        (Decimal("0.00"), 0.0),
+    ]
+
+
+def test_the_public_page_shows_the_flow_matrix(client):
+    insert(2005, "development", 2, 900_000_000)  # Zhejiang sells, Shanghai buys: 9 亿元
+    insert(2005, "transfer", 1, 300_000_000, prefix="b", buyer_region_id="320100", buyer_province_id="320000")
+
+    page = client.get("/statistics/annual/2005/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    matrix = page.context["flow_matrix"]
+    assert matrix["columns"] == ["上海市", "江苏省"]
+    assert [(r["label"], [(c["amount_yi"], c["shade"]) for c in r["cells"]]) for r in matrix["rows"]] == [
+        ("浙江省", [(Decimal("9.00"), 1.0), (Decimal("3.00"), 0.333)])
+    ]
+    assert "rgba(63, 111, 181, 0.333)" in page.content.decode()

@@ -752,8 +752,10 @@ def test_expiry_uses_the_given_time(settings):
 def test_awarded_demand_is_contracted_then_solved(enterprise, enterprise_admin):
     demand = DemandFactory(closed=True, status=S.AWARDED, owner=enterprise)
 
+    before = timezone.now()
     contracted = services.demand_mark_contracted(demand=demand)
     assert (contracted.status, contracted.finished_at) == (S.CONTRACTED, None)
+    assert before <= contracted.contracted_at <= timezone.now()
     solved = services.demand_mark_solved(demand=demand, actor=enterprise_admin)
 
     assert solved.status == S.SOLVED

@@ -359,3 +359,21 @@ def test_the_demo_market_has_its_matches_computed(seed):
     assert ListingMatch.objects.filter(demand=demand).exists()
     top_expert = ExpertMatch.objects.filter(demand=demand).order_by("rank").select_related("expert").first()
     assert top_expert.expert.name == "陈立舟"
+
+
+def test_demo_has_sub_markets_and_stored_platform_figures(seed):
+    from marketplace.management.commands.seed_demo import SUB_MARKETS
+    from marketplace.models import PlatformKpiSnapshot, SubMarket
+
+    seed()
+    SubMarket.objects.filter(slug="jinhua-magnetic").update(is_active=False)  # an administrator closed it
+    seed()
+
+    assert sorted(SubMarket.objects.values_list("slug", flat=True)) == sorted(s[0] for s in SUB_MARKETS)
+    assert SubMarket.objects.get(slug="jinhua-magnetic").is_active is False
+    assert list(SubMarket.objects.get(slug="shaoxing-textiles").fields.values_list("code", flat=True)) == [
+        "advanced_manufacturing.textiles"
+    ]
+    stored = PlatformKpiSnapshot.objects.get(scope="all").data
+    assert stored["totals"]["demands"] == Demand.objects.filter(published_at__isnull=False).count()
+    assert "shaoxing-textiles" in {row["code"] for row in stored["by_sub_market"]}

@@ -33,7 +33,7 @@ from demands import services as demand_services
 from demands.models import Demand, Proposal
 from marketplace import services
 from marketplace.exceptions import ApplicationError
-from marketplace.models import Membership, Notification, Organization, User
+from marketplace.models import Membership, Notification, Organization, SubMarket, User
 from marketplace.taxonomy import OrganizationType
 
 logger = logging.getLogger(__name__)
@@ -1027,6 +1027,49 @@ def seed_demands(*, reviewer: User) -> list[tuple[DemandSpec, Demand | None, boo
     return seeded
 
 
+# Specialised sub-markets of the Zhejiang kind (seed 000): an industry cluster of one city, or a province's field.
+SUB_MARKETS = [
+    (
+        "shaoxing-textiles",
+        "绍兴纺织专业技术市场",
+        "Shaoxing textiles",
+        "330600",
+        ["advanced_manufacturing.textiles"],
+    ),
+    (
+        "ningbo-moulds-plastics",
+        "宁波模具塑料专业技术市场",
+        "Ningbo moulds and plastics",
+        "330200",
+        ["advanced_manufacturing.moulds_plastics", "new_materials.polymers"],
+    ),
+    (
+        "jinhua-magnetic",
+        "东阳磁性材料专业技术市场",
+        "Dongyang magnetic materials",
+        "330700",
+        ["new_materials"],
+    ),
+    (
+        "zhejiang-environment",
+        "浙江环保专业技术市场",
+        "Zhejiang environmental protection",
+        "330000",
+        ["environment"],
+    ),
+]
+
+
+def seed_sub_markets() -> None:
+    """Created once; an administrator's later edits (name, fields, closing one) are kept on a rerun."""
+    for slug, name_zh, name_en, region, fields in SUB_MARKETS:
+        market, created = SubMarket.objects.get_or_create(
+            slug=slug, defaults={"name_zh": name_zh, "name_en": name_en, "region_id": region}
+        )
+        if created:
+            market.fields.set(fields)
+
+
 def demo_usernames() -> list[str]:
     names = [ADMIN_USERNAME]
     for spec in ORGANIZATIONS:
@@ -1085,12 +1128,16 @@ class Command(BaseCommand):
             from brokers.demo import seed_experts
 
             seed_experts()
+            seed_sub_markets()
             silence_demo_email()
         # After the commit: the matching engine reads committed rows (with eager Celery the rebuild is done
         # when this returns; with workers they compute it).
         from brokers.rebuild import rebuild_start
 
         rebuild_start()
+        from marketplace.tasks import platform_kpis_task
+
+        platform_kpis_task.delay()
         self.print_summary(admin, admin_created, organizations, demands)
 
     def print_summary(self, admin: User, admin_created: bool, organizations, demands) -> None:

@@ -1,0 +1,111 @@
+"""The public page of the platform's figures (SPEC §8, §10): tiles, the monthly trend as a bar chart, the
+breakdowns by field (with the supply/demand ratio), province, city and specialised sub-market, and downloads."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import exports, kpis
+
+WAN = Decimal(10_000)
+CENT = Decimal("0.01")
+CHART_HEIGHT = 160  # px of the tallest bar of the trend chart
+SERIES = ("demands", "listings", "contracts")
+SECTIONS = {
+    "by_field": _("By technology field"),
+    "by_province": _("By province"),
+    "by_city": _("By city"),
+    "by_sub_market": _("By specialised sub-market"),
+}
+
+
+def _scope(request) -> str:
+    year = request.GET.get("year", "")
+    if not year:
+        return kpis.ALL
+    if len(year) != 4 or not year.isdigit():
+        raise Http404
+    return year
+
+
+def _report(scope: str) -> dict:
+    report = kpis.snapshot_get(scope)
+    if report is None:
+        raise Http404
+    return kpis.with_labels(report)
+
+
+def _wan(amount: str) -> Decimal:
+    return (Decimal(amount) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _trend(months: list[dict]) -> dict:
+    """Bars of demands, listings and contracts per month, scaled to the largest count (SVG coordinates)."""
+    top = max((row[s] for row in months for s in SERIES), default=0)
+    width = 3 * 8 + 6  # three bars of 8 px and a gap per month
+    bars = []
+    for i, row in enumerate(months):
+        for j, series in enumerate(SERIES):
+            height = round(row[series] * CHART_HEIGHT / top) if top else 0
+            bars.append(
+                {
+                    "x": i * width + j * 8,
+                    "y": CHART_HEIGHT - height,
+                    "height": height,
+                    "series": series,
+                    "value": row[series],
+                    "month": row["code"],
+                }
+            )
+    return {"bars": bars, "width": max(len(months) * width, width), "height": CHART_HEIGHT}
+
+
+def _with_bars(rows: list[dict]) -> list[dict]:
+    top = max((max(r["demands"], r["listings"]) for r in rows), default=0)
+    return [
+        {
+            **row,
+            "amount_wan": _wan(row["contract_amount"]),
+            "demand_bar": row["demands"] * 100 / top if top else 0,
+            "listing_bar": row["listings"] * 100 / top if top else 0,
+        }
+        for row in rows
+    ]
+
+
+def platform(request):
+    scope = _scope(request)
+    report = _report(scope)
+    totals = report["totals"]
+    context = {
+        "scope": scope,
+        "years": kpis.scopes(),
+        "totals": {**totals, "amount_wan": _wan(totals["contract_amount"])},
+        "trend": _trend(report["by_month"]),
+        "months": _with_bars(report["by_month"]),
+        "sections": [
+            {"key": table, "title": title, "rows": _with_bars(report[table])}
+            for table, title in SECTIONS.items()
+        ],
+    }
+    return render(request, "statistics/platform.html", context)
+
+
+def platform_download(request, format: str):
+    scope = _scope(request)
+    tables = kpis.tables(_report(scope))
+    name = f"platform-figures-{scope}.{format}"
+    if format == "csv":
+        # The BOM lets spreadsheet programs read the Chinese labels as UTF-8.
+        response = HttpResponse(
+            "\ufeff" + exports.tables_to_csv(tables), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = HttpResponse(
+            exports.tables_to_xlsx(tables, decimal_columns=("contract_amount",)),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
