@@ -11,7 +11,8 @@ from marketplace import exports, kpis
 
 WAN = Decimal(10_000)
 CENT = Decimal("0.01")
-CHART_HEIGHT = 160  # px of the tallest bar of the trend chart
+CHART_HEIGHT = 160  # the tallest bar of the trend chart, in SVG units
+CHART_WIDTH = 720
 SERIES = ("demands", "listings", "contracts")
 SECTIONS = {
     "by_field": _("By technology field"),
@@ -42,24 +43,41 @@ def _wan(amount: str) -> Decimal:
 
 
 def _trend(months: list[dict]) -> dict:
-    """Bars of demands, listings and contracts per month, scaled to the largest count (SVG coordinates)."""
+    """Bars of demands, listings and contracts per month, scaled to the largest count, in SVG coordinates: a
+    chart CHART_WIDTH wide whatever the number of months, so that its labels keep their shape."""
     top = max((row[s] for row in months for s in SERIES), default=0)
-    width = 3 * 8 + 6  # three bars of 8 px and a gap per month
+    slot = CHART_WIDTH / max(len(months), 1)
+    bar = slot * 0.8 / len(SERIES)
     bars = []
     for i, row in enumerate(months):
         for j, series in enumerate(SERIES):
             height = round(row[series] * CHART_HEIGHT / top) if top else 0
             bars.append(
                 {
-                    "x": i * width + j * 8,
+                    "x": round(i * slot + slot * 0.1 + j * bar, 2),
                     "y": CHART_HEIGHT - height,
+                    "width": round(bar, 2),
                     "height": height,
                     "series": series,
                     "value": row[series],
                     "month": row["code"],
                 }
             )
-    return {"bars": bars, "width": max(len(months) * width, width), "height": CHART_HEIGHT}
+    # A label under every month, or under every n-th when there are many (at most 12 labels).
+    step = max(1, -(-len(months) // 12))
+    labels = [
+        {"x": round(i * slot + slot / 2, 2), "text": row["code"]}
+        for i, row in enumerate(months)
+        if i % step == 0
+    ]
+    return {
+        "bars": bars,
+        "labels": labels,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "label_y": CHART_HEIGHT + 14,
+        "full_height": CHART_HEIGHT + 18,
+    }
 
 
 def _with_bars(rows: list[dict]) -> list[dict]:

@@ -381,6 +381,12 @@ def test_public_page_shows_tiles_trend_and_tables(market, client):
         ("2026-02", "demands", 160),
         ("2026-02", "contracts", 160),
     ]
+    assert [(label["x"], label["text"]) for label in context["trend"]["labels"]] == [
+        (90.0, "2025-11"),
+        (270.0, "2025-12"),
+        (450.0, "2026-01"),
+        (630.0, "2026-02"),
+    ]
     html = response.content.decode()
     assert "浙江省绍兴市" in html
     assert "绍兴纺织" in html
@@ -503,3 +509,19 @@ def test_home_of_an_empty_market_shows_a_dash_for_the_solution_rate(client, db):
         ("Contracts signed", 0),
         ("Solution rate", "—"),
     ]
+
+
+def test_a_long_trend_labels_every_third_month_of_thirty():
+    from marketplace.views.statistics import _trend
+
+    months = [
+        {"code": f"{2024 + i // 12}-{i % 12 + 1:02d}", "demands": i, "listings": 0, "contracts": 0}
+        for i in range(30)
+    ]
+
+    trend = _trend(months)
+
+    assert [label["text"] for label in trend["labels"]] == [months[i]["code"] for i in range(0, 30, 3)]
+    assert len(trend["bars"]) == 90
+    assert max(bar["height"] for bar in trend["bars"]) == 160  # the 29 demands of the last month
+    assert trend["bars"][-3]["x"] + trend["bars"][-1]["width"] * 3 <= trend["width"]
