@@ -377,3 +377,27 @@ def test_demo_has_sub_markets_and_stored_platform_figures(seed):
     stored = PlatformKpiSnapshot.objects.get(scope="all").data
     assert stored["totals"]["demands"] == Demand.objects.filter(published_at__isnull=False).count()
     assert "shaoxing-textiles" in {row["code"] for row in stored["by_sub_market"]}
+
+
+def test_demo_registrations_fill_the_annual_reports_once(seed):
+    from contracts.demo import DEMO_YEARS, demo_csv
+    from contracts.models import AnnualReport, Registration
+
+    seed()
+    stored = {r.year: r.data["totals"]["count"] for r in AnnualReport.objects.all()}
+    seed()
+
+    assert Registration.objects.count() == sum(DEMO_YEARS.values())
+    assert stored == DEMO_YEARS
+    assert {r.year: r.data["totals"]["count"] for r in AnnualReport.objects.all()} == DEMO_YEARS
+    assert demo_csv() == demo_csv()  # the same file on every run and machine
+    report = AnnualReport.objects.get(year=2025).data
+    assert report["totals"]["count_growth_pct"] == round((2000 - 1800) * 100 / 1800, 2)
+    assert {row["code"] for row in report["by_contract_type"]} == {
+        "development",
+        "transfer",
+        "consulting",
+        "service",
+    }
+    assert report["by_seller_region"][0]["code"] == "110000"  # Beijing sells most, as in the national report
+    assert len(report["flows"]) > 50

@@ -1129,6 +1129,9 @@ class Command(BaseCommand):
 
             seed_experts()
             seed_sub_markets()
+            from contracts.demo import DEMO_YEARS, seed_registrations
+
+            seed_registrations()
             silence_demo_email()
         # After the commit: the matching engine reads committed rows (with eager Celery the rebuild is done
         # when this returns; with workers they compute it).
@@ -1138,6 +1141,10 @@ class Command(BaseCommand):
         from marketplace.tasks import platform_kpis_task
 
         platform_kpis_task.delay()
+        from contracts.tasks import annual_report_task
+
+        for year in DEMO_YEARS:
+            annual_report_task.delay(year)
         self.print_summary(admin, admin_created, organizations, demands)
 
     def print_summary(self, admin: User, admin_created: bool, organizations, demands) -> None:
