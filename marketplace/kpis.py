@@ -277,6 +277,12 @@ def snapshot_get(scope: str = ALL) -> dict | None:
     return snapshot.data if snapshot else None
 
 
+def totals_get() -> dict:
+    """The all-time totals alone (the home page's tiles): read from the snapshot without loading its tables."""
+    totals = PlatformKpiSnapshot.objects.filter(scope=ALL).values_list("data__totals", flat=True).first()
+    return totals if totals is not None else snapshot_get(ALL)["totals"]
+
+
 def scopes() -> list[str]:
     """The stored years, newest first."""
     return sorted(

@@ -29,7 +29,7 @@ def home(request):
     latest = selectors.organization_list_public().order_by("-verified_at", "-id")[:6]
     public_demands = demand_selectors.demand_list_public()
     published = public_demands.filter(status=Demand.Status.PUBLISHED)
-    figures = kpis.snapshot_get()["totals"]
+    figures = kpis.totals_get()
     context = {
         "tiles": tiles,
         "demand_tiles": [
