@@ -493,13 +493,23 @@ def test_members_of_the_public_cannot_use_the_figures_admin(market, verified_mem
 
 def test_home_tiles_show_the_stored_contracts_and_solution_rate(market, client):
     kpis.snapshot_refresh()
+    Deal.objects.create(
+        listing=Listing.objects.filter(published_at__isnull=False).first(),
+        buyer=market["institute"],
+        price=Decimal("1000"),
+        via=Deal.Via.NEGOTIATION,
+        concluded_at=at(2026, 3, 1),
+    )
 
     tiles = client.get("/en/").context["demand_tiles"]
 
+    # Read from the stored figures: the new deal shows after the next refresh.
     assert [(str(t["label"]), t["value"]) for t in tiles][2:] == [
         ("Contracts signed", 3),
         ("Solution rate", "33.33%"),
     ]
+    kpis.snapshot_refresh()
+    assert client.get("/en/").context["demand_tiles"][2]["value"] == 4
 
 
 def test_home_of_an_empty_market_shows_a_dash_for_the_solution_rate(client, db):
