@@ -16,7 +16,8 @@ gives every table of the report, because each grouping key is a plain code colum
 Region and field codes are foreign keys for the ORM (labels, admin) but not foreign-key constraints in the
 database: PostgreSQL checks a foreign key row by row, which made a million-row import four times slower
 (docs/performance.md). They are enforced instead by statement-level triggers (migration 0002) that check the
-new rows of each ``INSERT``/``UPDATE`` statement against the reference tables in one join.
+new rows of each ``INSERT``/``UPDATE`` statement against the reference tables in one join. Other statement-level
+triggers (migration 0004) keep ``RegistrationSummary``, the counts and sums the annual report reads.
 """
 
 import uuid

@@ -9,14 +9,14 @@ of a national year's million registrations. ``aggregate_reference`` computes the
 themselves, in one ``GROUP BY year, GROUPING SETS (…)`` statement (one scan of the ``registered_on`` range
 feeding every table's hash aggregate); ``summary_check`` compares the two (the nightly task and
 ``annual_report YEAR --verify``) and repairs the summary. Elsewhere (SQLite) the report groups the registrations:
-one ``GROUP BY`` of every grouping column together, rolled up in Python. ``compute`` turns the sums into the report's numbers with exact decimals, rounded half-up as the
-yearbook prints them. The report is stored as a snapshot (``AnnualReport``) by a Celery task and served from
-it; labels are added when it is served, in the reader's language.
+one ``GROUP BY`` of every grouping column together, rolled up in Python. ``compute`` turns the sums into the
+report's numbers with exact decimals, rounded half-up as the yearbook prints them. The report is stored as a
+snapshot (``AnnualReport``) by a Celery task and served from it; labels are added when it is served, in the
+reader's language.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -44,8 +44,6 @@ CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 # The transaction-level advisory lock every writer of the summary holds (its triggers, its rebuild).
 SUMMARY_LOCK_KEY = "contracts.registration_summary"
-
-logger = logging.getLogger(__name__)
 
 # Report key → the registration's column it groups on, in the order the yearbook prints the tables.
 DIMENSIONS: dict[str, str] = {

@@ -188,6 +188,35 @@ def test_deletes_subtract_and_remove_emptied_groups_and_truncate_empties_it():
 
 
 @pytest.mark.django_db
+def test_an_insert_on_conflict_update_counts_its_inserted_and_its_updated_rows():
+    spread()
+    with connection.cursor() as cursor:
+        # One row new (a copy of a transfer under a new number), one existing transfer overwritten as consulting.
+        cursor.execute(
+            """
+            INSERT INTO contracts_registration AS r (registration_no, registered_on, contract_type, title,
+                seller_name, seller_type, seller_region_id, seller_province_id, buyer_name, buyer_type,
+                buyer_region_id, buyer_province_id, total_amount, technology_amount, field_id, objective,
+                plan_level, source, imported_at, created_at, updated_at)
+            SELECT number, registered_on, kind, title, seller_name, seller_type, seller_region_id,
+                   seller_province_id, buyer_name, buyer_type, buyer_region_id, buyer_province_id, total_amount,
+                   technology_amount, field_id, objective, plan_level, source, imported_at, created_at, updated_at
+              FROM contracts_registration,
+                   (VALUES ('new-1', 'transfer'), ('b2005transfer-1', 'consulting')) AS v (number, kind)
+             WHERE registration_no = 'b2005transfer-2'
+            ON CONFLICT (registration_no) DO UPDATE SET contract_type = EXCLUDED.contract_type
+            """
+        )
+        assert cursor.rowcount == 2
+
+    assert_summary_is_exact(2005)
+    summary = statistics._aggregate_summary(2005)
+    assert summary["by_contract_type", 2005, "transfer"] == Cell(3, Decimal("9999.00"), Decimal("9999.00"))
+    assert summary["by_contract_type", 2005, "consulting"] == Cell(1, Decimal("3333.00"), Decimal("3333.00"))
+    assert summary["totals", 2005, None].count == 41
+
+
+@pytest.mark.django_db
 def test_a_csv_import_is_summed_and_a_reimport_of_the_same_file_changes_no_summary_row():
     spread()
     content = csv_bytes(
@@ -270,11 +299,14 @@ def test_a_summary_that_differs_is_reported_then_repaired_and_the_report_reads_t
     # The report reads the summary: the change shows.
     assert service_count(statistics.compute(2005)) == 8
 
+    def cell(count, amount):
+        return Cell(count, Decimal(amount), Decimal(amount))
+
     assert statistics.summary_check(2005) == [
-        SummaryDifference("by_field", 2004, "advanced_manufacturing", None, Cell(16, Decimal("123956.00"), Decimal("123956.00"))),
-        SummaryDifference("by_contract_type", 2005, "service", Cell(8, Decimal("70000.00"), Decimal("70000.00")), Cell(7, Decimal("70000.00"), Decimal("70000.00"))),
-        SummaryDifference("flows", 2005, ("650000", "650000"), Cell(1, Decimal("5.00"), Decimal("5.00")), None),
-    ]  # fmt: skip
+        SummaryDifference("by_field", 2004, "advanced_manufacturing", None, cell(16, "123956.00")),
+        SummaryDifference("by_contract_type", 2005, "service", cell(8, "70000.00"), cell(7, "70000.00")),
+        SummaryDifference("flows", 2005, ("650000", "650000"), cell(1, "5.00"), None),
+    ]
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError) as error:
         call_command("annual_report", "2005", "--verify", "--language", "en", stdout=out, stderr=err)
