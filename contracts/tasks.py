@@ -20,8 +20,9 @@ def annual_report_task(year: int | None = None) -> list[int]:
 
     The nightly run first checks each year's summary against the registrations it counts: a difference (a
     trigger disabled for a bulk load, a restore of the table without its summary) is logged as an error and
-    repaired, so that the stored report is right either way. An on-demand refresh of one year trusts the
-    summary, which the triggers keep; ``annual_report YEAR --verify`` checks one year by hand.
+    repaired, so that the stored report is right either way (writers of registrations wait for the few
+    seconds each check holds the summary's lock: 5–6 s for two national years). An on-demand refresh of one
+    year trusts the summary, which the triggers keep; ``annual_report YEAR --verify`` checks one by hand.
     """
     from contracts import statistics
 
