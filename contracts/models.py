@@ -16,7 +16,8 @@ gives every table of the report, because each grouping key is a plain code colum
 Region and field codes are foreign keys for the ORM (labels, admin) but not foreign-key constraints in the
 database: PostgreSQL checks a foreign key row by row, which made a million-row import four times slower
 (docs/performance.md). They are enforced instead by statement-level triggers (migration 0002) that check the
-new rows of each ``INSERT``/``UPDATE`` statement against the reference tables in one join.
+new rows of each ``INSERT``/``UPDATE`` statement against the reference tables in one join. Other statement-level
+triggers (migration 0004) keep ``RegistrationSummary``, the counts and sums the annual report reads.
 """
 
 import uuid
@@ -337,3 +338,68 @@ class AnnualReport(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class SummaryDimension(models.TextChoices):
+    """The tables of the annual report a summary row counts for (``contracts.statistics.DIMENSIONS``)."""
+
+    TOTALS = "totals", _("Totals")
+    CONTRACT_TYPE = "by_contract_type", _("By contract type")
+    SELLER_TYPE = "by_seller_type", _("By seller type")
+    BUYER_TYPE = "by_buyer_type", _("By buyer type")
+    OBJECTIVE = "by_objective", _("By socio-economic objective")
+    FIELD = "by_field", _("By technology field")
+    PLAN_LEVEL = "by_plan_level", _("By plan level")
+    SELLER_REGION = "by_seller_region", _("By seller province")
+    BUYER_REGION = "by_buyer_region", _("By buyer province")
+    FLOWS = "flows", _("Flows between provinces")
+
+
+# Summary amounts add up many rows of AMOUNT_MAX_DIGITS: room for a hundred million of the largest.
+SUMMARY_AMOUNT_MAX_DIGITS = AMOUNT_MAX_DIGITS + 8
+
+
+class RegistrationSummary(models.Model):
+    """The counts and sums of the registrations of one year in one row of one table of the annual report.
+
+    Maintained by the database on PostgreSQL (migration 0004): statement-level triggers on the registrations
+    add each statement's new rows and subtract its old ones, so that the annual report reads a few thousand
+    summary rows instead of a year's million registrations. ``code`` is the row's code in its table (the
+    seller province for a flow, empty for the totals), ``code_to`` the buyer province of a flow (empty
+    otherwise). A group with no registrations left has no row. Not maintained on SQLite, where the report
+    groups the registrations themselves. ``contracts.statistics.summary_check`` compares it with the
+    registrations and repairs it.
+    """
+
+    Dimension = SummaryDimension
+
+    id = models.BigAutoField(primary_key=True)
+    year = models.SmallIntegerField(_("year"))
+    dimension = models.CharField(_("table"), max_length=24, choices=SummaryDimension.choices)
+    # As long as the longest code it copies (a technology field's); a province code is 6.
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    code_to = models.CharField(_("buyer province of a flow"), max_length=6, blank=True)
+    count = models.BigIntegerField(_("registrations"))
+    amount = models.DecimalField(
+        _("total amount (yuan)"), max_digits=SUMMARY_AMOUNT_MAX_DIGITS, decimal_places=2
+    )
+    technology_amount = models.DecimalField(
+        _("technology transaction amount (yuan)"), max_digits=SUMMARY_AMOUNT_MAX_DIGITS, decimal_places=2
+    )
+
+    class Meta:
+        ordering = ["-year", "dimension", "code", "code_to"]
+        verbose_name = _("registration summary")
+        verbose_name_plural = _("registration summaries")
+        constraints = [
+            # The triggers' ON CONFLICT target; also the index of the report's look-up by year.
+            models.UniqueConstraint(
+                fields=["year", "dimension", "code", "code_to"], name="registrationsummary_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(dimension__in=SummaryDimension.values), name="registrationsummary_dimension_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.dimension} {self.code} {self.code_to}".strip()

@@ -3,11 +3,16 @@ report (seed 004): totals, averages and growth on the previous year, by contract
 socio-economic objective, technology field and plan level, share of GDP, provinces as sellers (技术输出) and as
 buyers (吸纳技术) with ranks, and the flows between provinces.
 
-``aggregate`` reads the two years' rows once: on PostgreSQL one ``GROUP BY year, GROUPING SETS (…)`` statement
-(one scan of the ``registered_on`` range feeding every table's hash aggregate); elsewhere one ``GROUP BY`` per
-table. ``compute`` turns the sums into the report's numbers with exact decimals, rounded half-up as the
-yearbook prints them. The report is stored as a snapshot (``AnnualReport``) by a Celery task and served from
-it; labels are added when it is served, in the reader's language.
+``aggregate`` gives the two years' counts and sums of every table. On PostgreSQL it reads them from the
+summary the database keeps at every write (``RegistrationSummary``, migration 0004): a few thousand rows instead
+of a national year's million registrations. ``aggregate_reference`` computes the same from the registrations
+themselves, in one ``GROUP BY year, GROUPING SETS (…)`` statement (one scan of the ``registered_on`` range
+feeding every table's hash aggregate); ``summary_check`` compares the two (the nightly task and
+``annual_report YEAR --verify``) and repairs the summary. Elsewhere (SQLite) the report groups the registrations:
+one ``GROUP BY`` of every grouping column together, rolled up in Python. ``compute`` turns the sums into the
+report's numbers with exact decimals, rounded half-up as the yearbook prints them. The report is stored as a
+snapshot (``AnnualReport``) by a Celery task and served from it; labels are added when it is served, in the
+reader's language.
 """
 
 from __future__ import annotations
@@ -30,12 +35,16 @@ from contracts.models import (
     AnnualReport,
     GdpFigure,
     Registration,
+    RegistrationSummary,
+    SummaryDimension,
 )
 from marketplace import exports
 from marketplace.taxonomy import BuyerType, ContractType, Objective, PlanLevel, SellerType
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
+# The transaction-level advisory lock every writer of the summary holds (its triggers, its rebuild).
+SUMMARY_LOCK_KEY = "contracts.registration_summary"
 
 # Report key → the registration's column it groups on, in the order the yearbook prints the tables.
 DIMENSIONS: dict[str, str] = {
@@ -73,8 +82,75 @@ Sums = dict[tuple[str, int, object], Cell]
 def aggregate(year: int) -> Sums:
     """The counts and sums of ``year`` and the year before, for every table of the report."""
     if connection.vendor == "postgresql":
+        return _aggregate_summary(year)
+    return _aggregate_per_table(year)
+
+
+def aggregate_reference(year: int) -> Sums:
+    """The same as ``aggregate``, always computed from the registrations themselves: what the summary must be."""
+    if connection.vendor == "postgresql":
         return _aggregate_grouping_sets(year)
     return _aggregate_per_table(year)
+
+
+def _aggregate_summary(year: int) -> Sums:
+    rows = (
+        RegistrationSummary.objects.filter(year__in=(year - 1, year))
+        .order_by()
+        .values_list("year", "dimension", "code", "code_to", "count", "amount", "technology_amount")
+    )
+    sums: Sums = {}
+    for row_year, dimension, code, code_to, n, amount, technology in rows:
+        if dimension == SummaryDimension.TOTALS:
+            key = None
+        elif dimension == SummaryDimension.FLOWS:
+            key = (code, code_to)
+        else:
+            key = code
+        sums[dimension, row_year, key] = Cell(n, amount, technology)
+    return sums
+
+
+@dataclass(frozen=True)
+class SummaryDifference:
+    """A group whose summary row (``summary``) differs from its registrations' sums (``registrations``); None
+    where one side has no such group."""
+
+    table: str
+    year: int
+    key: object
+    summary: Cell | None
+    registrations: Cell | None
+
+
+def summary_check(year: int, *, repair: bool = False) -> list[SummaryDifference]:
+    """Compare the summary of ``year`` and the year before with the registrations (``aggregate_reference``);
+    with ``repair``, recompute the years that differ. Returns the differences found (empty: it agrees).
+
+    Runs under the summary's lock, so that no write commits between the two readings (each write's trigger
+    waits for it, and its transaction cannot commit before its trigger ran): a difference is never a race.
+    Nothing to check on SQLite, where the report does not read the summary.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SUMMARY_LOCK_KEY])
+        summary = _aggregate_summary(year)
+        reference = _aggregate_grouping_sets(year)
+        differences = [
+            SummaryDifference(key[0], key[1], key[2], summary.get(key), reference.get(key))
+            for key in sorted(summary.keys() | reference.keys(), key=_difference_order)
+            if summary.get(key) != reference.get(key)
+        ]
+        if repair:
+            for each in sorted({difference.year for difference in differences}):
+                cursor.execute("SELECT contracts_registration_summary_rebuild(%s, %s)", [each, each])
+    return differences
+
+
+def _difference_order(key: tuple) -> tuple:
+    table, year, code = key
+    return (year, table, "" if code is None else str(code))
 
 
 def _year_rows(year: int):

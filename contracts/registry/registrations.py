@@ -37,7 +37,9 @@ makes imports of overlapping files apply one after the other instead of deadlock
     INSERT INTO contracts_registration … SELECT … FROM staging s
      WHERE NOT EXISTS (SELECT FROM contracts_registration e WHERE e.registration_no = s.registration_no)
 
-Two hash joins, and no row is written unless it is new or changed. The single-statement form,
+Two hash joins, and no row is written unless it is new or changed; each statement's written rows are then
+added to the annual report's summary by its triggers (migration 0004: one more pass over those rows, none for an
+unchanged file). The single-statement form,
 ``INSERT … SELECT … ON CONFLICT (registration_no) DO UPDATE … WHERE (changed)``, gives the same result, but
 its speculative insertion costs every new row an extra index probe and WAL record: on a million new rows it
 took 29.5 s where these two statements take 21.3 s (medians, docs/performance.md). The advisory lock gives what ``ON CONFLICT``
