@@ -388,15 +388,37 @@ def snapshot_get(year: int) -> AnnualReport:
 
 def years_to_refresh(today: date | None = None) -> list[int]:
     """The current and the previous year (late registrations still change it), and every year already stored
-    whose registrations changed since its snapshot."""
+    whose registrations changed since its snapshot: rows written since (``updated_at``), or deleted — seen as a
+    year whose count is no longer the snapshot's — in the year or the year before (its growths compare with it)."""
     today = today or timezone.localdate()
     years = {today.year, today.year - 1}
+    counts = _counts_by_year()
+    stored = dict(AnnualReport.objects.values_list("year", "registrations"))
     for snapshot in AnnualReport.objects.only("year", "computed_at"):
         if Registration.objects.filter(
             registered_on__year__in=(snapshot.year, snapshot.year - 1), updated_at__gt=snapshot.computed_at
         ).exists():
             years.add(snapshot.year)
+        if counts.get(snapshot.year, 0) != stored[snapshot.year]:
+            years.add(snapshot.year)
+            if snapshot.year + 1 in stored:
+                years.add(snapshot.year + 1)
     return sorted(years)
+
+
+def _counts_by_year() -> dict[int, int]:
+    """Registrations per year: from the summary's totals on PostgreSQL, by one grouped count elsewhere."""
+    if connection.vendor == "postgresql":
+        return dict(
+            RegistrationSummary.objects.filter(dimension=SummaryDimension.TOTALS).values_list("year", "count")
+        )
+    return dict(
+        Registration.objects.annotate(year=ExtractYear("registered_on"))
+        .values("year")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("year", "n")
+    )
 
 
 # --- exports -------------------------------------------------------------------------------------------------

@@ -247,6 +247,24 @@ def test_the_nightly_task_refreshes_the_recent_years_and_changed_ones():
     assert years == [2001, 2002, 2025, 2026]  # 2002 compares with 2001, which changed
 
 
+def test_the_nightly_task_sees_deleted_registrations_by_the_years_count():
+    insert(2001, "development", 2, 100)
+    insert(2002, "development", 1, 100, prefix="b")
+    insert(2010, "service", 1, 100, prefix="c")
+    for year in (2001, 2002, 2010):
+        statistics.snapshot_refresh(year)
+    today = timezone.localdate().replace(year=2026)
+    assert statistics.years_to_refresh(today=today) == [2025, 2026]
+
+    Registration.objects.filter(registration_no="2001development-1").delete()  # one of 2001's two
+
+    # 2001 lost a row, and 2002's growths compare with 2001; 2010 is untouched.
+    assert statistics.years_to_refresh(today=today) == [2001, 2002, 2025, 2026]
+    statistics.snapshot_refresh(2001)
+    statistics.snapshot_refresh(2002)
+    assert statistics.years_to_refresh(today=today) == [2025, 2026]
+
+
 def test_the_command_prints_json_csv_and_writes_xlsx(tmp_path):
     insert(2005, "development", 2, 1000)
     out = io.StringIO()
