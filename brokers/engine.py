@@ -14,6 +14,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from scipy import sparse
@@ -152,6 +153,7 @@ class Corpus:
         self._slot = np.full(n, -1, dtype=np.int32)
         self._query_slot = np.full(width, -1, dtype=np.int32)
         self._word_concept_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._columns: tuple[dict, np.ndarray, np.ndarray] | None = None
         self._index_agreement()
 
     BLOCK = 20_000
@@ -216,7 +218,10 @@ class Corpus:
 
     def query_columns(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """The columns of the query's terms that occur in the corpus and their weights, in ``weights``' order
-        (the order in which their scores are summed)."""
+        (the order in which their scores are summed). Remembered for the last ``weights`` (never changed once
+        made), which ranking and explaining a query both ask for."""
+        if self._columns is not None and self._columns[0] is weights:
+            return self._columns[1], self._columns[2]
         lookup = self.vocabulary.get
         cols, values = [], []
         for term, weight in weights.items():
@@ -224,7 +229,8 @@ class Corpus:
             if col is not None:
                 cols.append(col)
                 values.append(weight)
-        return np.array(cols, dtype=np.int64), np.array(values, dtype=np.float32)
+        self._columns = (weights, np.array(cols, dtype=np.int64), np.array(values, dtype=np.float32))
+        return self._columns[1], self._columns[2]
 
     def lexical_scores(
         self, query: Record, weights: dict[str, float] | None = None
@@ -489,20 +495,13 @@ class Corpus:
     def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
         """What every explanation for one query shares: the columns of its words and of its concepts (in weight
         order), and which of its words belong to each concept."""
-        word_cols, concept_cols = [], []
-        for term in weights:
-            col = self.vocabulary.get(term)
-            if col is not None:
-                (concept_cols if term.startswith(CONCEPT_PREFIX) else word_cols).append(col)
+        cols, _ = self.query_columns(weights)
+        concepts = self.is_concept[cols]
         ours: dict[str, set[str]] = {}
         for term in set(query.title_terms) | set(query.body_terms):
             for concept in self.analyzer.concepts_of.get(term, ()):
                 ours.setdefault(concept.key, set()).add(term)
-        return (
-            np.array(word_cols, dtype=np.int64),
-            np.array(concept_cols, dtype=np.int64),
-            {key: sorted(terms) for key, terms in ours.items()},
-        )
+        return cols[~concepts], cols[concepts], {key: sorted(terms) for key, terms in ours.items()}
 
     def _explanation(self, query: Record, position: int, shared: list[str], bridges: list[dict]) -> dict:
         factors = agreement(query, self.records[position])
@@ -565,6 +564,7 @@ def agreement(query: Record, record: Record) -> dict[str, float]:
     return factors
 
 
+@cache  # a few dozen distinct pairs, asked for every candidate of every query
 def _modes_fit(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return False
