@@ -514,8 +514,11 @@ def _store(model, owner: str, target: str, results: dict[int, list[Match]]) -> d
             wanted[key, m.id] = (score, rank, m.explanation, fingerprint(score, rank, m.explanation))
     with derived_writes():
         existing, stale = {}, []
-        rows = model.objects.filter(**{f"{owner_id}__in": list(results)}).values_list(
-            "pk", owner_id, target, "fingerprint"
+        # No ordering: the models' default one would join the owner's table to sort by it.
+        rows = (
+            model.objects.filter(**{f"{owner_id}__in": list(results)})
+            .order_by()
+            .values_list("pk", owner_id, target, "fingerprint")
         )
         for pk, key, other, stored in rows:
             if (key, other) in wanted:

@@ -205,8 +205,10 @@ def test_ranking_with_its_shortcuts_gives_the_plain_computations_ranking(analyze
     corpus = Corpus(random_corpus(analyzer, rng, 3000), analyzer)
     queries = random_corpus(analyzer, rng, 60)
     shortcuts = 0
-    for pool in (1000, 60, 12):  # a small feedback pool: the pool's top decides most rankings
+    # A small feedback pool: the pool's top decides most rankings; LONG_COLUMNS 0: every product column by column.
+    for pool, long_columns in ((1000, 4096), (60, 4096), (12, 4096), (60, 0)):
         monkeypatch.setattr(Corpus, "FEEDBACK_POOL", pool)
+        monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
         for query in queries:
             for limit in (3, 20):
                 got = [(m.id, m.score) for m in corpus.rank(query, limit=limit, explain=False)]
