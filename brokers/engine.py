@@ -366,8 +366,8 @@ class Corpus:
         self._ready = np.array([r.maturity in READY_MATURITY for r in records], dtype=bool)
         self._track = np.array([min(max(r.track_record, 0.0), 1.0) for r in records], dtype=np.float64)
 
-    def bonuses(self, query: Record, positions: np.ndarray) -> np.ndarray:
-        """``sum(BONUS[f] * agreement(query, d)[f])`` for the documents at ``positions``, vectorised."""
+    def agreements(self, query: Record, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """``agreement(query, d)`` for the documents at ``positions``, vectorised: one array per factor."""
 
         def same(table: dict[str, int], column: np.ndarray, value: str) -> np.ndarray:
             if not value or value not in table:
@@ -377,20 +377,33 @@ class Corpus:
         same_city = same(
             self._regions, self._region, query.region if not query.region.endswith("0000") else ""
         )
-        same_province = same(self._provinces, self._province, query.province) * (1.0 - same_city)
         fits = [_modes_fit(query.modes, modes) for modes in self._mode_sets] + [False]
-        mode_fits = np.array(fits, dtype=np.float64)[
-            self._mode_set[positions]
-        ]  # -1: no modes, the last False
-        ready = (self._ready[positions] | (query.maturity in READY_MATURITY)).astype(np.float64)
+        return {
+            "same_field": same(self._fields, self._field, query.field),
+            "same_sub_field": same(self._sub_fields, self._sub_field, query.sub_field),
+            "same_city": same_city,
+            "same_province": same(self._provinces, self._province, query.province) * (1.0 - same_city),
+            # -1 (no modes) picks the last False
+            "mode_fits": np.array(fits, dtype=np.float64)[self._mode_set[positions]],
+            "maturity_fits": (self._ready[positions] | (query.maturity in READY_MATURITY)).astype(np.float64),
+            "track_record": self._track[positions],
+        }
+
+    def bonuses(self, query: Record, positions: np.ndarray) -> np.ndarray:
+        """``sum(BONUS[f] * agreement(query, d)[f])`` for the documents at ``positions``, vectorised."""
+        factors = self.agreements(query, positions)
         # Summed in ``agreement``'s order, so that the floating-point result is the same as its scalar sum.
-        total = BONUS["same_field"] * same(self._fields, self._field, query.field)
-        total = total + BONUS["same_sub_field"] * same(self._sub_fields, self._sub_field, query.sub_field)
-        total = total + BONUS["same_city"] * same_city
-        total = total + BONUS["same_province"] * same_province
-        total = total + BONUS["mode_fits"] * mode_fits
-        total = total + BONUS["maturity_fits"] * ready
-        return total + BONUS["track_record"] * self._track[positions]
+        total = BONUS["same_field"] * factors["same_field"]
+        for name in (
+            "same_sub_field",
+            "same_city",
+            "same_province",
+            "mode_fits",
+            "maturity_fits",
+            "track_record",
+        ):
+            total = total + BONUS[name] * factors[name]
+        return total
 
     def rank(
         self,
@@ -490,6 +503,9 @@ class Corpus:
         order = np.lexsort((at[~is_word], doc[~is_word]))
         concept_cols_of = col[~is_word][order].tolist()
         concept_bounds = np.cumsum(np.bincount(doc[~is_word], minlength=len(todo))).tolist()
+        factors = {
+            name: values.tolist() for name, values in self.agreements(query, np.array(positions)).items()
+        }
         terms, shared_from, concepts_from = self.terms, 0, 0
         for n, match in enumerate(todo):
             shared = [terms[c] for c in shared_cols[shared_from : min(shared_bounds[n], shared_from + 8)]]
@@ -504,7 +520,20 @@ class Corpus:
                     if len(bridges) == 4:
                         break
             concepts_from = concept_bounds[n]
-            match.explanation = self._explanation(query, positions[n], shared, bridges)
+            match.explanation = {
+                "shared_terms": shared,
+                "bridges": bridges,
+                "same_field": bool(factors["same_field"][n]),
+                "same_sub_field": bool(factors["same_sub_field"][n]),
+                "region": "same_city"
+                if factors["same_city"][n]
+                else "same_province"
+                if factors["same_province"][n]
+                else "other",
+                "mode_fits": bool(factors["mode_fits"][n]),
+                "maturity_fits": bool(factors["maturity_fits"][n]),
+                "track_record": round(factors["track_record"][n], 3),
+            }
         return matches
 
     def _word_concepts(self) -> tuple[np.ndarray, np.ndarray]:
@@ -533,23 +562,6 @@ class Corpus:
             for concept in self.analyzer.concepts_of.get(term, ()):
                 ours.setdefault(concept.key, set()).add(term)
         return cols[~concepts], cols[concepts], {key: sorted(terms) for key, terms in ours.items()}
-
-    def _explanation(self, query: Record, position: int, shared: list[str], bridges: list[dict]) -> dict:
-        factors = agreement(query, self.records[position])
-        return {
-            "shared_terms": shared[:8],
-            "bridges": bridges[:4],
-            "same_field": bool(factors.get("same_field")),
-            "same_sub_field": bool(factors.get("same_sub_field")),
-            "region": "same_city"
-            if factors.get("same_city")
-            else "same_province"
-            if factors.get("same_province")
-            else "other",
-            "mode_fits": bool(factors.get("mode_fits")),
-            "maturity_fits": bool(factors.get("maturity_fits")),
-            "track_record": round(float(factors.get("track_record", 0.0)), 3),
-        }
 
 
 def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
