@@ -521,6 +521,15 @@ def _store(model, owner: str, target: str, results: dict[int, list[Match]]) -> d
             .order_by()
             .values_list("pk", owner_id, target, "fingerprint")
         )
+        if connection.vendor == "postgresql":
+            # Through the unique pair's index, whatever the table's statistics say: during a rebuild they lag
+            # millions of rows behind, and the planner then reads the whole table for every chunk (1.2 s for
+            # a chunk's 10,000 rows of 4,000,000, instead of milliseconds).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            rows = list(rows)
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = on")
         for pk, key, other, stored in rows:
             if (key, other) in wanted:
                 existing[key, other] = stored
