@@ -159,6 +159,7 @@ class Corpus:
         self._query_slot = np.full(width, -1, dtype=np.int32)
         self._word_concept_arrays: tuple[np.ndarray, np.ndarray] | None = None
         self._columns: tuple[dict, np.ndarray, np.ndarray] | None = None
+        self._index_common_words(words)
         self._index_agreement()
 
     BLOCK = 20_000
@@ -320,6 +321,23 @@ class Corpus:
             scores[found] += self._column_sums(found, extra, extra_weights.astype(np.float32))
         return found
 
+    # The commonest words' columns are also kept dense, up to this many entries (float32: 4 bytes each), so that
+    # the feedback reads the pool's values of such a word directly instead of searching a column of tens of
+    # thousands of entries.
+    DENSE_ENTRIES = 32_000_000
+
+    def _index_common_words(self, words: int) -> None:
+        n = len(self.records)
+        df = np.diff(self.matrix.indptr[: words + 1])
+        common = np.flatnonzero(df >= 2 * self.FEEDBACK_POOL)
+        common = common[np.argsort(-df[common], kind="stable")][: self.DENSE_ENTRIES // max(n, 1)]
+        self._dense_slot = np.full(len(self.terms), -1, dtype=np.int32)
+        self._dense_slot[common] = np.arange(common.size, dtype=np.int32)
+        self._dense = np.zeros((common.size, n), dtype=np.float32)
+        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        for row, col in enumerate(common.tolist()):
+            self._dense[row, indices[indptr[col] : indptr[col + 1]]] = data[indptr[col] : indptr[col + 1]]
+
     def _column_sums(self, positions: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """``matrix[positions][:, cols] @ weights`` for sorted ``positions``, summed in float32 column by
         column in ``cols``' order (the arithmetic of a sparse product over those columns): a column's
@@ -334,7 +352,11 @@ class Corpus:
             for col, weight in zip(cols.tolist(), weights.tolist(), strict=True):
                 start, end = indptr[col], indptr[col + 1]
                 column = indices[start:end]
-                if end - start <= 8 * positions.size:
+                dense = self._dense_slot[col]
+                if dense >= 0:
+                    # zeros where the word is absent: adding 0.0 leaves a sum as it is
+                    total += self._dense[dense][positions] * np.float32(weight)
+                elif end - start <= 8 * positions.size:
                     at = slot[column]
                     hit = at >= 0
                     total[at[hit]] += data[start:end][hit] * np.float32(weight)

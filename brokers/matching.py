@@ -40,6 +40,36 @@ from demands.models import Demand, DemandStatus, Proposal, ProposalStatus
 from listings.models import Listing, ListingStatus
 
 MATCHABLE_DEMAND_STATUSES = (DemandStatus.PUBLISHED,)
+# The columns matching reads of a demand or listing: ``matchable_demands`` / ``matchable_listings`` load only
+# these (not the keyword-search text and the rest of a long row).
+DEMAND_COLUMNS = (
+    "status",
+    "title",
+    "summary",
+    "details",
+    "field",
+    "sub_field",
+    "region",
+    "cooperation_mode",
+    "owner",
+)
+LISTING_COLUMNS = (
+    "status", "title", "summary", "scenarios", "details", "field", "sub_field", "region", "transfer_modes", "maturity",
+    "owner",
+)  # fmt: skip
+
+
+def matchable_demands(ids):
+    return Demand.objects.filter(pk__in=ids).only(*DEMAND_COLUMNS).order_by()
+
+
+def matchable_listings(ids):
+    return Listing.objects.filter(pk__in=ids).only(*LISTING_COLUMNS).order_by()
+
+
+# Fewer changed rows than this are written by one multi-row INSERT: a COPY's staging costs more round trips
+# than it saves (a new demand's 60 rows), a rebuild chunk's thousands of rows go through COPY.
+COPY_AT_LEAST = 500
 # Incremental matching updates the other side's lists for batches up to this size (see ``match_changed``).
 PROPAGATE_AT_MOST = 50
 
@@ -421,12 +451,12 @@ def match_changed(*, kind: str, ids: list[int]) -> int:
     listings, demands, experts = listing_corpus(), demand_corpus(), expert_corpus()
     propagate = len(ids) <= PROPAGATE_AT_MOST
     if kind == "demand":
-        match_demands(Demand.objects.filter(pk__in=ids), listings=listings, experts=experts)
+        match_demands(matchable_demands(ids), listings=listings, experts=experts)
         if propagate:
             others = Listing.objects.filter(demand_matches__demand_id__in=ids).distinct()
             match_listings(others, demands=demands)
     else:
-        match_listings(Listing.objects.filter(pk__in=ids), demands=demands)
+        match_listings(matchable_listings(ids), demands=demands)
         if propagate:
             others = Demand.objects.filter(
                 pk__in=DemandMatch.objects.filter(listing_id__in=ids).values("demand_id")
@@ -542,7 +572,7 @@ def _store(model, owner: str, target: str, results: dict[int, list[Match]]) -> d
             for (key, other), values in wanted.items()
             if existing.get((key, other)) != values[3]
         ]
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and len(changed) >= COPY_AT_LEAST:
             _copy_upsert(model, owner, target, changed)
         else:
             model.objects.bulk_create(
@@ -595,4 +625,4 @@ def _copy_upsert(model, owner: str, target: str, rows: list[tuple]) -> None:
             "explanation = EXCLUDED.explanation, fingerprint = EXCLUDED.fingerprint, "
             "computed_at = EXCLUDED.computed_at"
         )
-        cursor.execute(f"TRUNCATE {stage}")
+        cursor.execute(f"DELETE FROM {stage}")  # a TRUNCATE would replace the table's file each time

@@ -58,6 +58,7 @@ def test_matches_written_through_copy_read_back_as_computed_and_a_rerun_writes_n
         }
         return real_store(model, owner, target, results)
 
+    monkeypatch.setattr(matching, "COPY_AT_LEAST", 1)  # a rebuild chunk's path, for this demand's few rows
     with monkeypatch.context() as patch:
         patch.setattr(matching, "_store", spy)
         written = matching.match_demand(demand)
