@@ -14,9 +14,15 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from scipy import sparse
+
+try:  # the kernel of scipy's sparse matrix–vector product, called on one column at a time (see ``_product``)
+    from scipy.sparse._sparsetools import csc_matvec
+except ImportError:  # pragma: no cover - a scipy without it: the slicing product does the same sums
+    csc_matvec = None
 
 from brokers.text import Analyzer
 
@@ -148,6 +154,12 @@ class Corpus:
         self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
         self.is_concept = np.zeros(width, dtype=bool)
         self.is_concept[words:] = True
+        # Scratch arrays, all -1 between calls: a document's slot in a set of documents; a column's in a query.
+        self._slot = np.full(n, -1, dtype=np.int32)
+        self._query_slot = np.full(width, -1, dtype=np.int32)
+        self._word_concept_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._columns: tuple[dict, np.ndarray, np.ndarray] | None = None
+        self._index_common_words(words)
         self._index_agreement()
 
     BLOCK = 20_000
@@ -210,56 +222,152 @@ class Corpus:
                 weights[key] = max(weights.get(key, 0.0), CONCEPT_WEIGHT.get(concept.kind, 0.5))
         return weights
 
-    def lexical_scores(self, query: Record) -> tuple[np.ndarray, dict[str, float]]:
-        weights = self.query_weights(query)
+    def query_columns(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """The columns of the query's terms that occur in the corpus and their weights, in ``weights``' order
+        (the order in which their scores are summed). Remembered for the last ``weights`` (never changed once
+        made), which ranking and explaining a query both ask for."""
+        if self._columns is not None and self._columns[0] is weights:
+            return self._columns[1], self._columns[2]
+        lookup = self.vocabulary.get
         cols, values = [], []
         for term, weight in weights.items():
-            col = self.vocabulary.get(term)
+            col = lookup(term)
             if col is not None:
                 cols.append(col)
                 values.append(weight)
-        if not cols:
-            return np.zeros(len(self.records), dtype=np.float64), weights
-        scores = np.asarray(
-            self.matrix[:, cols] @ np.array(values, dtype=np.float32), dtype=np.float64
-        ).ravel()
-        self._feedback(scores, cols)
+        self._columns = (weights, np.array(cols, dtype=np.int64), np.array(values, dtype=np.float32))
+        return self._columns[1], self._columns[2]
+
+    def lexical_scores(
+        self, query: Record, weights: dict[str, float] | None = None
+    ) -> tuple[np.ndarray, dict[str, float]]:
+        weights = weights if weights is not None else self.query_weights(query)
+        scores, _ = self._scores(weights)
         return scores, weights
+
+    def _scores(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Every document's lexical score for the query, feedback included, and the documents the feedback
+        re-scored (see ``_feedback``)."""
+        cols, values = self.query_columns(weights)
+        if not cols.size:
+            return np.zeros(len(self.records), dtype=np.float64), np.zeros(0, dtype=np.int64)
+        return (scores := self._product(cols, values)), self._feedback(scores, cols)
+
+    # Columns this long on average are summed one by one in place: copying them out first, as a sparse slice
+    # does, costs more than the calls saved (a demand's query reads about 800,000 entries of the listings).
+    LONG_COLUMNS = 4096
+
+    def _product(self, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``matrix[:, cols] @ values`` in float64: float32 products summed in float32 column by column in
+        ``cols``' order, whichever way it is computed."""
+        indptr = self.matrix.indptr
+        if (
+            csc_matvec is None
+            or int(indptr[cols + 1].sum() - indptr[cols].sum()) < self.LONG_COLUMNS * cols.size
+        ):
+            return np.asarray(self.matrix[:, cols] @ values, dtype=np.float64).ravel()
+        n, indices, data = len(self.records), self.matrix.indices, self.matrix.data
+        total = np.zeros(n, dtype=np.float32)
+        span, weight = np.zeros(2, dtype=indptr.dtype), np.zeros(1, dtype=np.float32)
+        for col, value in zip(cols.tolist(), values.tolist(), strict=True):
+            start, end = indptr[col], indptr[col + 1]
+            span[1], weight[0] = end - start, value
+            csc_matvec(n, 1, span, indices[start:end], data[start:end], weight, total)
+        return total.astype(np.float64)
 
     # Feedback re-scores only this many of the best documents: it moves documents by a fraction of a word's
     # weight, so one ranked below the first thousand cannot reach the top that is kept.
     FEEDBACK_POOL = 1000
 
-    def _feedback(self, scores: np.ndarray, query_cols: list[int]) -> None:
+    def _feedback(self, scores: np.ndarray, query_cols: np.ndarray) -> tuple[np.ndarray, float] | None:
         """Add the feedback terms' scores, in place, to the best documents the query itself reached (never to
-        one that shares nothing with the query: it could not be explained to the reader)."""
-        found = np.flatnonzero(scores > 0)
-        if FEEDBACK_DOCS <= 0 or found.size == 0:
-            return
-        if found.size > self.FEEDBACK_POOL:
-            found = found[np.argpartition(-scores[found], self.FEEDBACK_POOL - 1)[: self.FEEDBACK_POOL]]
-        top = found[np.argsort(-scores[found], kind="stable")[:FEEDBACK_DOCS]]
+        one that shares nothing with the query: it could not be explained to the reader). Returns what
+        ``_scores`` says it returns."""
+        found = np.sort(top_positions(scores, self.FEEDBACK_POOL))
+        if found.size == 0:
+            return None
+        floor = float(scores[found].min())
+        pool = (
+            None
+            if found.size < self.FEEDBACK_POOL or np.count_nonzero(scores > 0) == found.size
+            else (
+                found,
+                floor,
+            )
+        )
+        if FEEDBACK_DOCS <= 0:
+            return pool
+        # The best documents first, equal scores by position.
+        top = found[np.lexsort((found, -scores[found]))[:FEEDBACK_DOCS]]
         share = (scores[top] / scores[top[0]]).astype(np.float32)
         # The mass of each word over the top documents, from their rows alone (a few hundred entries).
-        sub = self.rows[top]
-        cols, inverse = np.unique(sub.indices, return_inverse=True)
-        mass = np.bincount(inverse, weights=sub.data * np.repeat(share, np.diff(sub.indptr)))
-        keep = ~self.is_concept[cols] & ~np.isin(cols, query_cols)
+        indptr, indices, data = self.rows.indptr, self.rows.indices, self.rows.data
+        spans = [(indptr[p], indptr[p + 1]) for p in top.tolist()]
+        sub_indices = np.concatenate([indices[a:b] for a, b in spans])
+        sub_data = np.concatenate([data[a:b] for a, b in spans])
+        cols, inverse = np.unique(sub_indices, return_inverse=True)
+        mass = np.bincount(inverse, weights=sub_data * np.repeat(share, [b - a for a, b in spans]))
+        slot = self._query_slot
+        slot[query_cols] = 0
+        try:
+            keep = ~self.is_concept[cols] & (slot[cols] < 0)  # no concept, no word of the query
+        finally:
+            slot[query_cols] = -1
         cols, mass = cols[keep], mass[keep]
         count = min(FEEDBACK_TERMS, int(np.count_nonzero(mass)))
-        if count == 0:
-            return
-        chosen = np.lexsort((cols, -mass))[:count]  # heaviest first; equal masses by column, reproducibly
-        extra, extra_weights = cols[chosen], (FEEDBACK_WEIGHT * mass[chosen] / mass[chosen].max())
-        extra_weights = extra_weights.astype(np.float32)
-        # The cheaper of two equal sums: down the extra terms' columns, or across the pool's rows.
-        if int(np.diff(self.matrix.indptr)[extra].sum()) < found.size * (
-            self.rows.nnz / max(len(self.records), 1)
-        ):
-            added = np.asarray(self.matrix[:, extra] @ extra_weights, dtype=np.float64).ravel()[found]
-        else:
-            added = np.asarray(self.rows[found][:, extra] @ extra_weights, dtype=np.float64).ravel()
-        scores[found] += added
+        if count:
+            chosen = np.lexsort((cols, -mass))[:count]  # heaviest first; equal masses by column, reproducibly
+            extra, extra_weights = cols[chosen], (FEEDBACK_WEIGHT * mass[chosen] / mass[chosen].max())
+            scores[found] += self._column_sums(found, extra, extra_weights.astype(np.float32))
+        return found
+
+    # The commonest words' columns are also kept dense, up to this many entries (float32: 4 bytes each), so that
+    # the feedback reads the pool's values of such a word directly instead of searching a column of tens of
+    # thousands of entries.
+    DENSE_ENTRIES = 32_000_000
+
+    def _index_common_words(self, words: int) -> None:
+        n = len(self.records)
+        df = np.diff(self.matrix.indptr[: words + 1])
+        common = np.flatnonzero(df >= 2 * self.FEEDBACK_POOL)
+        common = common[np.argsort(-df[common], kind="stable")][: self.DENSE_ENTRIES // max(n, 1)]
+        self._dense_slot = np.full(len(self.terms), -1, dtype=np.int32)
+        self._dense_slot[common] = np.arange(common.size, dtype=np.int32)
+        self._dense = np.zeros((common.size, n), dtype=np.float32)
+        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        for row, col in enumerate(common.tolist()):
+            self._dense[row, indices[indptr[col] : indptr[col + 1]]] = data[indptr[col] : indptr[col + 1]]
+
+    def _column_sums(self, positions: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """``matrix[positions][:, cols] @ weights`` for sorted ``positions``, summed in float32 column by
+        column in ``cols``' order (the arithmetic of a sparse product over those columns): a column's
+        entries are found by a scan of the column when it is short, by binary search when it is long."""
+        total = np.zeros(positions.size, dtype=np.float32)
+        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        if self._slot.size != len(self.records):
+            self._slot = np.full(len(self.records), -1, dtype=np.int32)
+        slot = self._slot
+        slot[positions] = np.arange(positions.size, dtype=np.int32)
+        try:
+            for col, weight in zip(cols.tolist(), weights.tolist(), strict=True):
+                start, end = indptr[col], indptr[col + 1]
+                column = indices[start:end]
+                dense = self._dense_slot[col]
+                if dense >= 0:
+                    # zeros where the word is absent: adding 0.0 leaves a sum as it is
+                    total += self._dense[dense][positions] * np.float32(weight)
+                elif end - start <= 8 * positions.size:
+                    at = slot[column]
+                    hit = at >= 0
+                    total[at[hit]] += data[start:end][hit] * np.float32(weight)
+                else:
+                    found = np.searchsorted(column, positions)
+                    found[found == column.size] = 0
+                    hit = column[found] == positions
+                    total[hit] += data[start:end][found[hit]] * np.float32(weight)
+        finally:
+            slot[positions] = -1
+        return total.astype(np.float64)
 
     def _index_agreement(self) -> None:
         """Per-document arrays of what ``agreement`` compares, so that a query's bonuses for its whole pool of
@@ -280,8 +388,8 @@ class Corpus:
         self._ready = np.array([r.maturity in READY_MATURITY for r in records], dtype=bool)
         self._track = np.array([min(max(r.track_record, 0.0), 1.0) for r in records], dtype=np.float64)
 
-    def bonuses(self, query: Record, positions: np.ndarray) -> np.ndarray:
-        """``sum(BONUS[f] * agreement(query, d)[f])`` for the documents at ``positions``, vectorised."""
+    def agreements(self, query: Record, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """``agreement(query, d)`` for the documents at ``positions``, vectorised: one array per factor."""
 
         def same(table: dict[str, int], column: np.ndarray, value: str) -> np.ndarray:
             if not value or value not in table:
@@ -291,44 +399,69 @@ class Corpus:
         same_city = same(
             self._regions, self._region, query.region if not query.region.endswith("0000") else ""
         )
-        same_province = same(self._provinces, self._province, query.province) * (1.0 - same_city)
         fits = [_modes_fit(query.modes, modes) for modes in self._mode_sets] + [False]
-        mode_fits = np.array(fits, dtype=np.float64)[
-            self._mode_set[positions]
-        ]  # -1: no modes, the last False
-        ready = (self._ready[positions] | (query.maturity in READY_MATURITY)).astype(np.float64)
+        return {
+            "same_field": same(self._fields, self._field, query.field),
+            "same_sub_field": same(self._sub_fields, self._sub_field, query.sub_field),
+            "same_city": same_city,
+            "same_province": same(self._provinces, self._province, query.province) * (1.0 - same_city),
+            # -1 (no modes) picks the last False
+            "mode_fits": np.array(fits, dtype=np.float64)[self._mode_set[positions]],
+            "maturity_fits": (self._ready[positions] | (query.maturity in READY_MATURITY)).astype(np.float64),
+            "track_record": self._track[positions],
+        }
+
+    def bonuses(self, query: Record, positions: np.ndarray) -> np.ndarray:
+        """``sum(BONUS[f] * agreement(query, d)[f])`` for the documents at ``positions``, vectorised."""
+        factors = self.agreements(query, positions)
         # Summed in ``agreement``'s order, so that the floating-point result is the same as its scalar sum.
-        total = BONUS["same_field"] * same(self._fields, self._field, query.field)
-        total = total + BONUS["same_sub_field"] * same(self._sub_fields, self._sub_field, query.sub_field)
-        total = total + BONUS["same_city"] * same_city
-        total = total + BONUS["same_province"] * same_province
-        total = total + BONUS["mode_fits"] * mode_fits
-        total = total + BONUS["maturity_fits"] * ready
-        return total + BONUS["track_record"] * self._track[positions]
+        total = BONUS["same_field"] * factors["same_field"]
+        for name in (
+            "same_sub_field",
+            "same_city",
+            "same_province",
+            "mode_fits",
+            "maturity_fits",
+            "track_record",
+        ):
+            total = total + BONUS[name] * factors[name]
+        return total
 
     def rank(
-        self, query: Record, *, limit: int, exclude: set[int] | None = None, explain: bool = True
+        self,
+        query: Record,
+        *,
+        limit: int,
+        exclude: set[int] | None = None,
+        explain: bool = True,
+        weights: dict[str, float] | None = None,
     ) -> list[Match]:
         """The best ``limit`` documents for ``query``; each with its explanation unless ``explain`` is False
-        (a caller that keeps only some of them explains those with ``explain_matches``)."""
-        scores, weights = self.lexical_scores(query)
+        (a caller that keeps only some of them explains those with ``explain_matches``). ``weights``: the
+        query's ``query_weights``, when the caller has them already."""
+        weights = weights if weights is not None else self.query_weights(query)
+        scores, found = self._scores(weights)
         if exclude:
             for record_id in exclude:
                 if record_id in self.position:
                     scores[self.position[record_id]] = 0.0
-        candidates = np.flatnonzero(scores > 0)
-        if candidates.size == 0:
-            return []
         # Bonuses never lift a document by more than their sum, so the lexical top (limit × 4) holds the final top.
-        pool = min(candidates.size, max(limit * 4, 50))
-        top = candidates[np.argpartition(-scores[candidates], pool - 1)[:pool]]
+        size = max(limit * 4, 50)
+        # The feedback's documents come first in the order of all documents — by score, then position — since
+        # their scores only grew and every other document's is at most the least of theirs at a later position:
+        # the top of all documents is theirs, unless exclusions leave them too few.
+        top = found[top_positions(scores[found], size)]
+        if top.size < size and found.size == self.FEEDBACK_POOL:
+            top = top_positions(scores, size)
+        if top.size == 0:
+            return []
         best = scores[top].max()
         ceiling = 1 + sum(BONUS.values())
         final = np.round((scores[top] / best) * (1 + self.bonuses(query, top)) / ceiling, 6)
         ids = self.ids[top]
         order = np.lexsort((ids, -final))[:limit]  # best first, equal scores by id
         matches = [
-            Match(id=record_id, score=value)
+            Match(record_id, value)
             for record_id, value in zip(ids[order].tolist(), final[order].tolist(), strict=True)
         ]
         if explain:
@@ -338,73 +471,147 @@ class Corpus:
     def explain_matches(
         self, query: Record, matches: list[Match], weights: dict[str, float] | None = None
     ) -> list[Match]:
-        """Fill the ``explanation`` of those of ``matches`` that have none; returns ``matches``."""
+        """Fill the ``explanation`` of those of ``matches`` that have none; returns ``matches``.
+
+        Each explanation gives the shared words (strongest first, ties in the query's order), the concepts that
+        bridged different words and the factors. A rebuild explains millions of matches, so the rows of all the
+        documents to explain are intersected with the query's columns at once, by array operations; Python
+        only assembles the few words and concepts found."""
         todo = [m for m in matches if not m.explanation]
-        if todo:
-            context = self._explain_context(
-                query, weights if weights is not None else self.query_weights(query)
-            )
-            for match in todo:
-                match.explanation = self._explain(query, self.position[match.id], context)
-        return matches
-
-    def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
-        """What every explanation for one query shares: the columns of its words and of its concepts (in weight
-        order), which of its words belong to each concept, and a scratch mask of the vocabulary."""
-        word_cols, concept_cols = [], []
-        for term in weights:
-            col = self.vocabulary.get(term)
-            if col is not None:
-                (concept_cols if term.startswith(CONCEPT_PREFIX) else word_cols).append(col)
-        ours: dict[str, set[str]] = {}
-        for term in set(query.title_terms) | set(query.body_terms):
-            for concept in self.analyzer.concepts_of.get(term, ()):
-                ours.setdefault(concept.key, set()).add(term)
-        return (
-            np.array(word_cols, dtype=np.int64),
-            np.array(concept_cols, dtype=np.int64),
-            {key: sorted(terms) for key, terms in ours.items()},
-            np.zeros(len(self.vocabulary), dtype=bool),
-        )
-
-    def _explain(self, query: Record, position: int, context: tuple) -> dict:
-        """The shared words (strongest first, ties in the query's order), the concepts that bridged different
-        words, and the factors. Set operations on column numbers: a rebuild explains millions of matches."""
-        word_cols, concept_cols, ours_by_concept, in_document = context
-        row = self.rows.indices[self.rows.indptr[position] : self.rows.indptr[position + 1]]
-        in_document[row] = True
+        if not todo:
+            return matches
+        weights = weights if weights is not None else self.query_weights(query)
+        word_cols, concept_cols, ours_by_concept = self._explain_context(query, weights)
+        positions = [self.position[m.id] for m in todo]
+        indptr, indices = self.rows.indptr, self.rows.indices
+        spans = [(indptr[p], indptr[p + 1]) for p in positions]
+        entries = np.concatenate([indices[a:b] for a, b in spans])
+        owner = np.repeat(np.arange(len(todo)), [b - a for a, b in spans])
+        # The query's columns numbered in weight order, words first, then concepts; -1 elsewhere.
+        if self._query_slot.size != len(self.terms):
+            self._query_slot = np.full(len(self.terms), -1, dtype=np.int32)
+        slot, words = self._query_slot, word_cols.size
+        slot[word_cols] = np.arange(words, dtype=np.int32)
+        slot[concept_cols] = np.arange(words, words + concept_cols.size, dtype=np.int32)
         try:
-            shared = word_cols[in_document[word_cols]]
-            shared = shared[np.argsort(-self.idf[shared], kind="stable")[:8]]
+            at = slot[entries]
+            # (document, concept, word) for each word of a document that belongs to one of the query's concepts.
+            concepts_indptr, concepts_indices = self._word_concepts()
+            links = concepts_indptr[entries + 1] - concepts_indptr[entries]
+            linked = np.repeat(np.arange(entries.size), links)
+            offsets = np.arange(linked.size) - np.repeat(np.cumsum(links) - links, links)
+            concept = concepts_indices[concepts_indptr[entries[linked]] + offsets]
+            ours_concept = slot[concept] >= 0
+            bridge_words = zip(
+                owner[linked[ours_concept]].tolist(),
+                concept[ours_concept].tolist(),
+                entries[linked[ours_concept]].tolist(),
+                strict=True,
+            )
+        finally:
+            slot[word_cols] = -1
+            slot[concept_cols] = -1
+        members: dict[tuple[int, int], list[str]] = {}
+        for doc, col, word in bridge_words:
+            members.setdefault((doc, col), []).append(self.terms[word])
+        hit = at >= 0
+        doc, at, col = owner[hit], at[hit], entries[hit]
+        is_word = at < words
+        # Shared words per document: by idf, strongest first, equal idf in the query's order.
+        order = np.lexsort((at[is_word], -self.idf[col[is_word]], doc[is_word]))
+        shared_cols = col[is_word][order].tolist()
+        shared_bounds = np.cumsum(np.bincount(doc[is_word], minlength=len(todo))).tolist()
+        # Shared concepts per document, in the query's order.
+        order = np.lexsort((at[~is_word], doc[~is_word]))
+        concept_cols_of = col[~is_word][order].tolist()
+        concept_bounds = np.cumsum(np.bincount(doc[~is_word], minlength=len(todo))).tolist()
+        factors = {
+            name: values.tolist() for name, values in self.agreements(query, np.array(positions)).items()
+        }
+        terms, shared_from, concepts_from = self.terms, 0, 0
+        for n, match in enumerate(todo):
+            shared = [terms[c] for c in shared_cols[shared_from : min(shared_bounds[n], shared_from + 8)]]
+            shared_from = shared_bounds[n]
             bridges = []
-            for col in concept_cols[in_document[concept_cols]].tolist():
-                concept_key = self.terms[col][len(CONCEPT_PREFIX) :]
+            for concept_col in concept_cols_of[concepts_from : concept_bounds[n]]:
+                concept_key = terms[concept_col][len(CONCEPT_PREFIX) :]
                 ours = ours_by_concept.get(concept_key, [])
-                members = self._concept_members[col]
-                theirs = sorted(self.terms[c] for c in members[in_document[members]].tolist())
-                new = [t for t in theirs if t not in ours]
+                new = [t for t in sorted(members.get((n, concept_col), ())) if t not in ours]
                 if ours and new:
                     bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
                     if len(bridges) == 4:
                         break
-        finally:
-            in_document[row] = False
-        shared = [self.terms[c] for c in shared.tolist()]
-        factors = agreement(query, self.records[position])
-        return {
-            "shared_terms": shared[:8],
-            "bridges": bridges[:4],
-            "same_field": bool(factors.get("same_field")),
-            "same_sub_field": bool(factors.get("same_sub_field")),
-            "region": "same_city"
-            if factors.get("same_city")
-            else "same_province"
-            if factors.get("same_province")
-            else "other",
-            "mode_fits": bool(factors.get("mode_fits")),
-            "maturity_fits": bool(factors.get("maturity_fits")),
-            "track_record": round(float(factors.get("track_record", 0.0)), 3),
-        }
+            concepts_from = concept_bounds[n]
+            match.explanation = {
+                "shared_terms": shared,
+                "bridges": bridges,
+                "same_field": bool(factors["same_field"][n]),
+                "same_sub_field": bool(factors["same_sub_field"][n]),
+                "region": "same_city"
+                if factors["same_city"][n]
+                else "same_province"
+                if factors["same_province"][n]
+                else "other",
+                "mode_fits": bool(factors["mode_fits"][n]),
+                "maturity_fits": bool(factors["maturity_fits"][n]),
+                "track_record": round(factors["track_record"][n], 3),
+            }
+        return matches
+
+    def _word_concepts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Column → the concept columns its word belongs to, as CSR arrays over the whole vocabulary (built
+        on first use from the concepts' members)."""
+        if self._word_concept_arrays is None:
+            width = len(self.terms)
+            pairs = sorted(
+                (int(word), concept)
+                for concept, words in self._concept_members.items()
+                for word in words.tolist()
+            )
+            words = np.array([w for w, _ in pairs], dtype=np.int64)
+            indptr = np.zeros(width + 1, dtype=np.int64)
+            np.cumsum(np.bincount(words, minlength=width), out=indptr[1:])
+            self._word_concept_arrays = (indptr, np.array([c for _, c in pairs], dtype=np.int64))
+        return self._word_concept_arrays
+
+    def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
+        """What every explanation for one query shares: the columns of its words and of its concepts (in weight
+        order), and which of its words belong to each concept."""
+        cols, _ = self.query_columns(weights)
+        concepts = self.is_concept[cols]
+        ours: dict[str, set[str]] = {}
+        for term in set(query.title_terms) | set(query.body_terms):
+            for concept in self.analyzer.concepts_of.get(term, ()):
+                ours.setdefault(concept.key, set()).add(term)
+        return cols[~concepts], cols[concepts], {key: sorted(terms) for key, terms in ours.items()}
+
+
+def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest positive ``scores`` (all the positive ones when fewer), equal scores at
+    the boundary going to the lower positions: the set that a full sort by (score descending, position) keeps,
+    found without partitioning the whole array when it is large. Unordered."""
+    n = scores.size
+    candidates = None
+    if k > 0 and n > 32 * k:
+        # A threshold from a strided sample that about 2k scores reach; too few reach it: the slow way.
+        step = n // (16 * k)
+        sample = scores[::step]
+        rank = min(sample.size, 2 * k // step + 1)
+        threshold = np.partition(sample, sample.size - rank)[sample.size - rank]
+        if threshold > 0:
+            candidates = np.flatnonzero(scores >= threshold)
+            if candidates.size < k:
+                candidates = None
+    if candidates is None:
+        candidates = np.flatnonzero(scores > 0)
+    if k <= 0:
+        return candidates[:0]
+    if candidates.size <= k:
+        return candidates
+    values = scores[candidates]
+    kth = np.partition(values, candidates.size - k)[candidates.size - k]  # the k-th highest score
+    above = candidates[values > kth]
+    return np.concatenate([above, candidates[values == kth][: k - above.size]])
 
 
 def agreement(query: Record, record: Record) -> dict[str, float]:
@@ -422,6 +629,7 @@ def agreement(query: Record, record: Record) -> dict[str, float]:
     return factors
 
 
+@cache  # a few dozen distinct pairs, asked for every candidate of every query
 def _modes_fit(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return False

@@ -121,6 +121,9 @@ class MatchBase(models.Model):
     rank = models.PositiveIntegerField(_("rank"))
     # Structured, so that the website renders it in the reader's language: shared terms, field, region, mode…
     explanation = models.JSONField(_("explanation"), default=dict)
+    # A 64-bit hash of score, rank and explanation as the engine computed them (``brokers.matching``): a rerun
+    # compares it instead of reading back and decoding millions of explanations.
+    fingerprint = models.BigIntegerField(default=0, editable=False)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

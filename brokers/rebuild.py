@@ -109,10 +109,10 @@ def rebuild_chunk(chunk_id: int) -> bool:
     elif chunk.kind == "demand":
         listings = matching.listing_corpus(snapshot=chunk.run_id)
         experts = matching.expert_corpus(snapshot=chunk.run_id)
-        matching.match_demands(Demand.objects.filter(pk__in=chunk.ids), listings=listings, experts=experts)
+        matching.match_demands(matching.matchable_demands(chunk.ids), listings=listings, experts=experts)
     else:
         matching.match_listings(
-            Listing.objects.filter(pk__in=chunk.ids), demands=matching.demand_corpus(snapshot=chunk.run_id)
+            matching.matchable_listings(chunk.ids), demands=matching.demand_corpus(snapshot=chunk.run_id)
         )
     # Matches are upserts, so a chunk done twice (two deliveries at once) writes the same rows; marking it
     # done is a guarded UPDATE, so the run advances once.

@@ -1,8 +1,17 @@
 """The ranking core: segmentation with a domain dictionary, concept bridging, agreement factors, explanations."""
 
+import numpy as np
 import pytest
 
-from brokers.engine import Corpus, Record
+from brokers.engine import (
+    BONUS,
+    FEEDBACK_DOCS,
+    FEEDBACK_TERMS,
+    FEEDBACK_WEIGHT,
+    Corpus,
+    Record,
+    top_positions,
+)
 from brokers.text import Analyzer
 
 
@@ -111,3 +120,145 @@ def test_text_hash_changes_with_the_text_and_with_the_vocabulary(analyzer, tmp_p
         (tmp_path / name).write_text((analyzer.data_dir / name).read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "stopwords.txt").write_text("我司\n", encoding="utf-8")
     assert Analyzer(data_dir=tmp_path).text_hash("标题", "摘要") != same
+
+
+# --- the fast paths give what the plain computation gives --------------------------------------------------
+
+
+def full_sort_top(scores, k):
+    """The plain definition: sort every positive score (descending, equal scores by position), keep k."""
+    positive = np.flatnonzero(scores > 0)
+    return positive[np.lexsort((positive, -scores[positive]))][:k]
+
+
+@pytest.mark.parametrize(("n", "k"), [(50, 5), (1000, 10), (40_000, 100), (200_000, 1000)])
+def test_top_positions_keeps_the_set_a_full_sort_keeps_ties_included(n, k):
+    rng = np.random.default_rng(n)
+    for trial in range(6):
+        # Few distinct values (many ties at the boundary), zeros, and sometimes fewer positives than k.
+        scores = rng.integers(0, [5, 50, 1000, 3][trial % 4], size=n).astype(np.float64)
+        if trial == 5:
+            scores[rng.random(n) < 0.999] = 0.0
+        got = top_positions(scores, k)
+        assert sorted(got.tolist()) == sorted(full_sort_top(scores, k).tolist())
+    assert top_positions(np.zeros(n), k).size == 0
+    assert top_positions(np.ones(n), 0).size == 0
+
+
+WORDS = [
+    "注塑", "模具", "银纹", "气泡", "缩痕", "随形冷却", "模温机", "干燥", "工艺参数优化", "响应面法", "废水",
+    "化学需氧量", "cod", "印染", "臭氧", "催化", "氧化", "脱色", "冷却", "周期", "水路", "外壳", "浇口", "保压",
+]  # fmt: skip
+
+
+def random_corpus(analyzer, rng, size):
+    records = []
+    for n in range(size):
+        pick = lambda count: [WORDS[i] for i in rng.integers(0, len(WORDS), size=count)]  # noqa: E731
+        records.append(
+            Record(
+                id=1000 + n,
+                title_terms=pick(int(rng.integers(1, 4))),
+                body_terms=pick(int(rng.integers(0, 12))),
+                field=["advanced_manufacturing", "environment", ""][n % 3],
+                region=["330100", "330200", "440300"][n % 3],
+                modes=frozenset([["transfer", "joint_development"][n % 2]]),
+                maturity=["lab", "industrialised"][n % 2],
+            )
+        )
+    return records
+
+
+def reference_rank(corpus, query, limit, exclude=()):
+    """``Corpus.rank`` written the plain way: products over every column, full sorts, no shortcut."""
+    weights = corpus.query_weights(query)
+    cols, values = corpus.query_columns(weights)
+    scores = np.asarray(corpus.matrix[:, cols] @ values, dtype=np.float64).ravel()
+    found = full_sort_top(scores, corpus.FEEDBACK_POOL)
+    if found.size == 0:
+        return []
+    top = found[:FEEDBACK_DOCS]
+    share = (scores[top] / scores[top[0]]).astype(np.float32)
+    rows = corpus.rows[top]
+    words, inverse = np.unique(rows.indices, return_inverse=True)
+    mass = np.bincount(inverse, weights=rows.data * np.repeat(share, np.diff(rows.indptr)))
+    keep = ~corpus.is_concept[words] & ~np.isin(words, cols)
+    words, mass = words[keep], mass[keep]
+    if words.size:
+        chosen = np.lexsort((words, -mass))[:FEEDBACK_TERMS]
+        extra_weights = (FEEDBACK_WEIGHT * mass[chosen] / mass[chosen].max()).astype(np.float32)
+        added = np.asarray(corpus.matrix[:, words[chosen]] @ extra_weights, dtype=np.float32).ravel()
+        scores[found] += added[found].astype(np.float64)
+    for record_id in exclude:
+        scores[corpus.position[record_id]] = 0.0
+    pool = full_sort_top(scores, max(limit * 4, 50))
+    final = np.round(
+        scores[pool] / scores[pool].max() * (1 + corpus.bonuses(query, pool)) / (1 + sum(BONUS.values())), 6
+    )
+    ids = corpus.ids[pool]
+    order = np.lexsort((ids, -final))[:limit]
+    return list(zip(ids[order].tolist(), final[order].tolist(), strict=True))
+
+
+def test_ranking_with_its_shortcuts_gives_the_plain_computations_ranking(analyzer, monkeypatch):
+    rng = np.random.default_rng(7)
+    corpus = Corpus(random_corpus(analyzer, rng, 3000), analyzer)
+    queries = random_corpus(analyzer, rng, 60)
+    shortcuts = 0
+    # A small feedback pool: the pool's top decides most rankings; LONG_COLUMNS 0: every product column by column.
+    for pool, long_columns in ((1000, 4096), (60, 4096), (12, 4096), (60, 0)):
+        monkeypatch.setattr(Corpus, "FEEDBACK_POOL", pool)
+        monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
+        for query in queries:
+            for limit in (3, 20):
+                got = [(m.id, m.score) for m in corpus.rank(query, limit=limit, explain=False)]
+                assert got == reference_rank(corpus, query, limit)
+                assert len(got) == limit
+            # Excluding the best 55 leaves a pool of 60 too few: the ranking falls back to all documents.
+            exclude = {m.id for m in corpus.rank(query, limit=55, explain=False)}
+            got = [(m.id, m.score) for m in corpus.rank(query, limit=20, explain=False, exclude=exclude)]
+            assert got == reference_rank(corpus, query, 20, exclude)
+            assert len(got) == 20
+            assert not exclude & {record_id for record_id, _ in got}
+            shortcuts += corpus._scores(corpus.query_weights(query))[1].size == pool
+    assert shortcuts > 0  # the pool's shortcut was taken, not only the full selection
+
+
+def reference_explanation(corpus, query, position):
+    """One document's explanation the plain way: its words and concepts against the query's, by sets."""
+    weights = corpus.query_weights(query)
+    row = set(corpus.rows.indices[corpus.rows.indptr[position] : corpus.rows.indptr[position + 1]].tolist())
+    words = [t for t in weights if not t.startswith("§") and corpus.vocabulary.get(t) in row]
+    shared = sorted(words, key=lambda t: -corpus.idf[corpus.vocabulary[t]])  # stable: query order on ties
+    query_terms = set(query.title_terms) | set(query.body_terms)
+    bridges = []
+    for term in weights:
+        col = corpus.vocabulary.get(term)
+        if not term.startswith("§") or col not in row:
+            continue
+        key = term[1:]
+        ours = sorted(t for t in query_terms if key in {c.key for c in analyzer_concepts(corpus, t)})
+        theirs = sorted(corpus.terms[c] for c in corpus._concept_members[col].tolist() if c in row)
+        new = [t for t in theirs if t not in ours]
+        if ours and new and len(bridges) < 4:
+            bridges.append({"concept": key, "query_terms": ours[:4], "match_terms": new[:4]})
+    return shared[:8], bridges
+
+
+def analyzer_concepts(corpus, term):
+    return corpus.analyzer.concepts_of.get(term, ())
+
+
+def test_explanations_computed_together_are_each_documents_own(analyzer):
+    rng = np.random.default_rng(11)
+    corpus = Corpus(random_corpus(analyzer, rng, 400), analyzer)
+    bridged = 0
+    for query in random_corpus(analyzer, rng, 30):
+        matches = corpus.rank(query, limit=15)
+        assert matches
+        for match in matches:
+            shared, bridges = reference_explanation(corpus, query, corpus.position[match.id])
+            assert match.explanation["shared_terms"] == shared
+            assert match.explanation["bridges"] == bridges
+            bridged += bool(bridges)
+    assert bridged > 0

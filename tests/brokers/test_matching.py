@@ -234,3 +234,30 @@ def test_a_batch_of_demands_is_matched_like_each_one_alone(market, enterprise):
     )
     assert together == alone
     assert {row[0] for row in together} == {market["demand"].pk, second.pk}
+
+
+def test_a_batch_loads_only_what_matching_reads(market, enterprise):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    """Records loaded by ``matchable_*`` never fetch a deferred column: the queries are the same for 1 or 3."""
+    demands = [market["demand"].pk] + [
+        DemandFactory(owner=enterprise, title=f"注塑件缩痕{n}", summary="保压不足。").pk for n in range(2)
+    ]
+    listings = [market[name].pk for name in ("cooling", "drying", "dyeing")]
+    matching.match_demands(matching.matchable_demands(demands[:1]))  # corpora built and texts segmented
+    matching.match_listings(matching.matchable_listings(listings[:1]))
+    matching.match_demands(matching.matchable_demands(demands))
+    matching.match_listings(matching.matchable_listings(listings))
+
+    counts = []
+    for batch in (demands[:1], demands):
+        with CaptureQueriesContext(connection) as captured:
+            matching.match_demands(matching.matchable_demands(batch))
+        counts.append(len(captured.captured_queries))
+    for batch in (listings[:1], listings):
+        with CaptureQueriesContext(connection) as captured:
+            matching.match_listings(matching.matchable_listings(batch))
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+    assert counts[2] == counts[3]
