@@ -279,24 +279,14 @@ class Corpus:
     # weight, so one ranked below the first thousand cannot reach the top that is kept.
     FEEDBACK_POOL = 1000
 
-    def _feedback(self, scores: np.ndarray, query_cols: np.ndarray) -> tuple[np.ndarray, float] | None:
+    def _feedback(self, scores: np.ndarray, query_cols: np.ndarray) -> np.ndarray:
         """Add the feedback terms' scores, in place, to the best documents the query itself reached (never to
-        one that shares nothing with the query: it could not be explained to the reader). Returns what
-        ``_scores`` says it returns."""
+        one that shares nothing with the query: it could not be explained to the reader). Returns those
+        documents' positions, sorted: the first ``FEEDBACK_POOL`` by their own score, equal scores by
+        position (``top_positions``)."""
         found = np.sort(top_positions(scores, self.FEEDBACK_POOL))
-        if found.size == 0:
-            return None
-        floor = float(scores[found].min())
-        pool = (
-            None
-            if found.size < self.FEEDBACK_POOL or np.count_nonzero(scores > 0) == found.size
-            else (
-                found,
-                floor,
-            )
-        )
-        if FEEDBACK_DOCS <= 0:
-            return pool
+        if found.size == 0 or FEEDBACK_DOCS <= 0:
+            return found
         # The best documents first, equal scores by position.
         top = found[np.lexsort((found, -scores[found]))[:FEEDBACK_DOCS]]
         share = (scores[top] / scores[top[0]]).astype(np.float32)
