@@ -1,16 +1,13 @@
 """The public page of the platform's figures (SPEC §8, §10): tiles, the monthly trend as a bar chart, the
 breakdowns by field (with the supply/demand ratio), province, city and specialised sub-market, and downloads."""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from contracts.statistics import to_wan
 from marketplace import exports, kpis
 
-WAN = Decimal(10_000)
-CENT = Decimal("0.01")
 CHART_HEIGHT = 160  # the tallest bar of the trend chart, in SVG units
 CHART_WIDTH = 720
 SERIES = ("demands", "listings", "contracts")
@@ -36,10 +33,6 @@ def _report(scope: str) -> dict:
     if report is None:
         raise Http404
     return kpis.with_labels(report)
-
-
-def _wan(amount: str) -> Decimal:
-    return (Decimal(amount) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _trend(months: list[dict]) -> dict:
@@ -85,7 +78,7 @@ def _with_bars(rows: list[dict]) -> list[dict]:
     return [
         {
             **row,
-            "amount_wan": _wan(row["contract_amount"]),
+            "amount_wan": to_wan(row["contract_amount"]),
             "demand_bar": row["demands"] * 100 / top if top else 0,
             "listing_bar": row["listings"] * 100 / top if top else 0,
         }
@@ -100,7 +93,7 @@ def platform(request):
     context = {
         "scope": scope,
         "years": kpis.scopes(),
-        "totals": {**totals, "amount_wan": _wan(totals["contract_amount"])},
+        "totals": {**totals, "amount_wan": to_wan(totals["contract_amount"])},
         "trend": _trend(report["by_month"]),
         "months": _with_bars(report["by_month"]),
         "sections": [
