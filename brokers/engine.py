@@ -92,6 +92,19 @@ class Match:
     explanation: dict = field(default_factory=dict)
 
 
+class QueryWeights(dict):
+    """A query's terms → weights, in the order their scores are summed (``Corpus.query_weights``), with what
+    the corpora derive from them once: ``concept_words`` (concept key → the query's words of it) and
+    ``columns`` (corpus → ``query_columns``)."""
+
+    __slots__ = ("concept_words", "columns")
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.concept_words: dict[str, list[str]] = {}
+        self.columns: dict = {}
+
+
 class Corpus:
     """The documents of one kind, indexed for BM25 with concept pseudo-terms."""
 
@@ -105,6 +118,7 @@ class Corpus:
         n, words = counts.shape
         self.ids = np.array([r.id for r in self.records], dtype=np.int64)
         self.position = {r.id: i for i, r in enumerate(self.records)}
+        self.owner_by_id = {r.id: r.owner_id for r in self.records}
         lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
         # Concepts as pseudo-terms: a document's count of a concept is the sum of its counts of the concept's
         # terms — one sparse product with the (words × concepts) membership matrix.
@@ -154,12 +168,14 @@ class Corpus:
         self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
         self.is_concept = np.zeros(width, dtype=bool)
         self.is_concept[words:] = True
-        # Scratch arrays, all -1 between calls: a document's slot in a set of documents; a column's in a query.
-        self._slot = np.full(n, -1, dtype=np.int32)
+        # Scratch array, all -1 between calls: a column's slot in a query.
         self._query_slot = np.full(width, -1, dtype=np.int32)
         self._word_concept_arrays: tuple[np.ndarray, np.ndarray] | None = None
-        self._columns: tuple[dict, np.ndarray, np.ndarray] | None = None
-        self._index_common_words(words)
+        # term → (concept pseudo-term, concept key, query weight) for each concept the term belongs to
+        self._concept_links: dict[str, tuple[tuple[str, str, float], ...]] = {
+            term: tuple((CONCEPT_PREFIX + c.key, c.key, CONCEPT_WEIGHT.get(c.kind, 0.5)) for c in concepts)
+            for term, concepts in self.analyzer.concepts_of.items()
+        }
         self._index_agreement()
 
     BLOCK = 20_000
@@ -170,73 +186,94 @@ class Corpus:
         the repeated (document, word) entries when the block turns into CSR."""
         vocabulary = self.vocabulary
         lookup = vocabulary.get
-        blocks, cols, weights, lengths = [], array("i"), array("f"), array("q")
-        title_weight, body_weight = array("f", [TITLE_WEIGHT]), array("f", [1.0])
+        # cols: a block's column numbers, document after document, title words first; parts: each document's
+        # count of title words and of body words.
+        blocks, cols, parts = [], [], array("q")
+        part_weights = np.array([TITLE_WEIGHT, 1.0], dtype=np.float32)
+
+        def number_new_words(terms) -> None:
+            """Number the words of ``terms`` the vocabulary lacks, in the order they first occur."""
+            new = set(terms).difference(vocabulary)  # in C, over the document's distinct words
+            if len(new) > 16:
+                for term in terms:
+                    if term not in vocabulary:
+                        vocabulary[term] = len(vocabulary)
+            else:
+                for term in sorted(new, key=terms.index):
+                    vocabulary[term] = len(vocabulary)
 
         def column_numbers(terms) -> list[int]:
             found = list(map(lookup, terms))
             if None in found:
-                found = [vocabulary.setdefault(term, len(vocabulary)) for term in terms]
+                number_new_words(terms)
+                found = list(map(lookup, terms))
             return found
 
         def flush():
-            rows = np.repeat(np.arange(len(lengths), dtype=np.int32), np.frombuffer(lengths, dtype=np.int64))
+            counts = np.frombuffer(parts, dtype=np.int64).copy()  # parts is emptied below
+            documents = counts.size // 2
+            rows = np.repeat(np.arange(documents, dtype=np.int32), counts[0::2] + counts[1::2])
+            weights = np.repeat(np.tile(part_weights, documents), counts)
             block = sparse.coo_matrix(
-                (np.frombuffer(weights, dtype=np.float32), (rows, np.frombuffer(cols, dtype=np.int32))),
-                shape=(len(lengths), len(vocabulary)),
+                (weights, (rows, np.array(cols, dtype=np.int32))), shape=(documents, len(vocabulary))
             ).tocsr()
             block.sum_duplicates()
             blocks.append(block)
-            del cols[:], weights[:], lengths[:]
+            del cols[:], parts[:]
 
         for record in records:
             title, body = record.title_terms, record.body_terms
-            cols.extend(column_numbers(title))
-            cols.extend(column_numbers(body))
-            weights.extend(title_weight * len(title))
-            weights.extend(body_weight * len(body))
-            lengths.append(len(title) + len(body))
+            cols += column_numbers(title)
+            cols += column_numbers(body)
+            parts.append(len(title))
+            parts.append(len(body))
             # The matrix keeps the document's terms from here on (explanations read them back from its row).
             record.title_terms = record.body_terms = ()
             self.records.append(record)
-            if len(lengths) == self.BLOCK:
+            if len(parts) == 2 * self.BLOCK:
                 flush()
-        if lengths or not blocks:
+        if parts or not blocks:
             flush()
         width = len(vocabulary)
         # Earlier blocks were built when the vocabulary was smaller: the same arrays, the final width.
         blocks = [sparse.csr_matrix((b.data, b.indices, b.indptr), shape=(b.shape[0], width)) for b in blocks]
         return sparse.vstack(blocks, format="csr", dtype=np.float32)
 
-    def query_weights(self, query: Record) -> dict[str, float]:
-        """Each query word once (saturated by log of its count), each concept at its kind's weight."""
+    def query_weights(self, query: Record) -> QueryWeights:
+        """Each query word once (saturated by log of its count), each concept at its kind's weight; with the
+        query's words of each concept, which its explanations show."""
         counts: Counter = Counter()
         for term in query.title_terms:
             counts[term] += TITLE_WEIGHT
-        for term in query.body_terms:
-            counts[term] += 1.0
-        weights = {term: 1.0 + math.log(tf) if tf > 1 else 1.0 for term, tf in counts.items()}
+        counts.update(query.body_terms)  # counted in C: a listing's body is hundreds of words
+        weights = QueryWeights({term: 1.0 + math.log(tf) if tf > 1 else 1.0 for term, tf in counts.items()})
+        links, ours = self._concept_links, {}
         for term in counts:
-            for concept in self.analyzer.concepts_of.get(term, ()):
-                key = CONCEPT_PREFIX + concept.key
-                weights[key] = max(weights.get(key, 0.0), CONCEPT_WEIGHT.get(concept.kind, 0.5))
+            for key, concept_key, weight in links.get(term, ()):
+                # A concept's first word places it (the order of summation); its strongest kind weighs it.
+                if weights.get(key, 0.0) < weight:
+                    weights[key] = weight
+                ours.setdefault(concept_key, set()).add(term)
+        weights.concept_words = {key: sorted(terms) for key, terms in ours.items()}
         return weights
 
     def query_columns(self, weights: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """The columns of the query's terms that occur in the corpus and their weights, in ``weights``' order
-        (the order in which their scores are summed). Remembered for the last ``weights`` (never changed once
-        made), which ranking and explaining a query both ask for."""
-        if self._columns is not None and self._columns[0] is weights:
-            return self._columns[1], self._columns[2]
-        lookup = self.vocabulary.get
-        cols, values = [], []
-        for term, weight in weights.items():
-            col = lookup(term)
-            if col is not None:
-                cols.append(col)
-                values.append(weight)
-        self._columns = (weights, np.array(cols, dtype=np.int64), np.array(values, dtype=np.float32))
-        return self._columns[1], self._columns[2]
+        (the order in which their scores are summed). Kept with the ``weights`` (never changed once made) for
+        each corpus, since ranking and explaining a query both ask for them."""
+        kept = getattr(weights, "columns", None)
+        if kept is not None and self in kept:
+            return kept[self]
+        found = list(map(self.vocabulary.get, weights))
+        present = [i for i, col in enumerate(found) if col is not None]
+        values = list(weights.values())
+        columns = (
+            np.array([found[i] for i in present], dtype=np.int64),
+            np.array([values[i] for i in present], dtype=np.float32),
+        )
+        if kept is not None:
+            kept[self] = columns
+        return columns
 
     def lexical_scores(
         self, query: Record, weights: dict[str, float] | None = None
@@ -253,26 +290,38 @@ class Corpus:
             return np.zeros(len(self.records), dtype=np.float64), np.zeros(0, dtype=np.int64)
         return (scores := self._product(cols, values)), self._feedback(scores, cols)
 
-    # Columns this long on average are summed one by one in place: copying them out first, as a sparse slice
-    # does, costs more than the calls saved (a demand's query reads about 800,000 entries of the listings).
+    # How ``_product`` reads the query's columns (measured on the benchmark's corpora): fewer entries than
+    # SMALL_PRODUCT in all, gathered by array operations (an expert query's two thousand entries: 0.04 ms
+    # instead of a sparse slice's 0.13); columns this long on average, summed one by one in place (a demand's
+    # query reads 800,000 entries of the listings: copying them out, as a sparse slice does, costs more than
+    # the calls saved); in between, scipy's sparse slice (a listing's query against the demands).
+    SMALL_PRODUCT = 32_000
     LONG_COLUMNS = 4096
 
     def _product(self, cols: np.ndarray, values: np.ndarray) -> np.ndarray:
         """``matrix[:, cols] @ values`` in float64: float32 products summed in float32 column by column in
         ``cols``' order, whichever way it is computed."""
         indptr = self.matrix.indptr
-        if (
-            csc_matvec is None
-            or int(indptr[cols + 1].sum() - indptr[cols].sum()) < self.LONG_COLUMNS * cols.size
-        ):
+        starts, lengths = indptr[cols], indptr[cols + 1] - indptr[cols]
+        entries = int(lengths.sum())
+        if csc_matvec is None or (entries >= self.SMALL_PRODUCT and entries < self.LONG_COLUMNS * cols.size):
             return np.asarray(self.matrix[:, cols] @ values, dtype=np.float64).ravel()
         n, indices, data = len(self.records), self.matrix.indices, self.matrix.data
         total = np.zeros(n, dtype=np.float32)
+        if entries < self.SMALL_PRODUCT:
+            # The columns' entries copied into one small matrix (what a sparse slice makes, without its checks).
+            span = np.zeros(cols.size + 1, dtype=indptr.dtype)
+            np.cumsum(lengths, out=span[1:])
+            at = np.arange(entries, dtype=np.int64)
+            at += np.repeat(starts - span[:-1], lengths)
+            csc_matvec(n, cols.size, span, indices[at], data[at], values, total)
+            return total.astype(np.float64)
         span, weight = np.zeros(2, dtype=indptr.dtype), np.zeros(1, dtype=np.float32)
-        for col, value in zip(cols.tolist(), values.tolist(), strict=True):
-            start, end = indptr[col], indptr[col + 1]
-            span[1], weight[0] = end - start, value
-            csc_matvec(n, 1, span, indices[start:end], data[start:end], weight, total)
+        for start, length, value in zip(starts.tolist(), lengths.tolist(), values.tolist(), strict=True):
+            span[1], weight[0] = length, value
+            csc_matvec(
+                n, 1, span, indices[start : start + length], data[start : start + length], weight, total
+            )
         return total.astype(np.float64)
 
     # Feedback re-scores only this many of the best documents: it moves documents by a fraction of a word's
@@ -308,56 +357,8 @@ class Corpus:
         if count:
             chosen = np.lexsort((cols, -mass))[:count]  # heaviest first; equal masses by column, reproducibly
             extra, extra_weights = cols[chosen], (FEEDBACK_WEIGHT * mass[chosen] / mass[chosen].max())
-            scores[found] += self._column_sums(found, extra, extra_weights.astype(np.float32))
+            scores[found] += self._product(extra, extra_weights.astype(np.float32))[found]
         return found
-
-    # The commonest words' columns are also kept dense, up to this many entries (float32: 4 bytes each), so that
-    # the feedback reads the pool's values of such a word directly instead of searching a column of tens of
-    # thousands of entries.
-    DENSE_ENTRIES = 32_000_000
-
-    def _index_common_words(self, words: int) -> None:
-        n = len(self.records)
-        df = np.diff(self.matrix.indptr[: words + 1])
-        common = np.flatnonzero(df >= 2 * self.FEEDBACK_POOL)
-        common = common[np.argsort(-df[common], kind="stable")][: self.DENSE_ENTRIES // max(n, 1)]
-        self._dense_slot = np.full(len(self.terms), -1, dtype=np.int32)
-        self._dense_slot[common] = np.arange(common.size, dtype=np.int32)
-        self._dense = np.zeros((common.size, n), dtype=np.float32)
-        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
-        for row, col in enumerate(common.tolist()):
-            self._dense[row, indices[indptr[col] : indptr[col + 1]]] = data[indptr[col] : indptr[col + 1]]
-
-    def _column_sums(self, positions: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """``matrix[positions][:, cols] @ weights`` for sorted ``positions``, summed in float32 column by
-        column in ``cols``' order (the arithmetic of a sparse product over those columns): a column's
-        entries are found by a scan of the column when it is short, by binary search when it is long."""
-        total = np.zeros(positions.size, dtype=np.float32)
-        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
-        if self._slot.size != len(self.records):
-            self._slot = np.full(len(self.records), -1, dtype=np.int32)
-        slot = self._slot
-        slot[positions] = np.arange(positions.size, dtype=np.int32)
-        try:
-            for col, weight in zip(cols.tolist(), weights.tolist(), strict=True):
-                start, end = indptr[col], indptr[col + 1]
-                column = indices[start:end]
-                dense = self._dense_slot[col]
-                if dense >= 0:
-                    # zeros where the word is absent: adding 0.0 leaves a sum as it is
-                    total += self._dense[dense][positions] * np.float32(weight)
-                elif end - start <= 8 * positions.size:
-                    at = slot[column]
-                    hit = at >= 0
-                    total[at[hit]] += data[start:end][hit] * np.float32(weight)
-                else:
-                    found = np.searchsorted(column, positions)
-                    found[found == column.size] = 0
-                    hit = column[found] == positions
-                    total[hit] += data[start:end][found[hit]] * np.float32(weight)
-        finally:
-            slot[positions] = -1
-        return total.astype(np.float64)
 
     def _index_agreement(self) -> None:
         """Per-document arrays of what ``agreement`` compares, so that a query's bonuses for its whole pool of
@@ -467,7 +468,7 @@ class Corpus:
         bridged different words and the factors. A rebuild explains millions of matches, so the rows of all the
         documents to explain are intersected with the query's columns at once, by array operations; Python
         only assembles the few words and concepts found."""
-        todo = [m for m in matches if not m.explanation]
+        todo = list({id(m): m for m in matches if not m.explanation}.values())  # each match once
         if not todo:
             return matches
         weights = weights if weights is not None else self.query_weights(query)
@@ -491,11 +492,13 @@ class Corpus:
             linked = np.repeat(np.arange(entries.size), links)
             offsets = np.arange(linked.size) - np.repeat(np.cumsum(links) - links, links)
             concept = concepts_indices[concepts_indptr[entries[linked]] + offsets]
-            ours_concept = slot[concept] >= 0
+            # A bridge joins one of the query's concepts to a word of the document that the query lacks (the
+            # query's own words of a concept are its side of the bridge).
+            bridging = (slot[concept] >= 0) & (at[linked] < 0)
             bridge_words = zip(
-                owner[linked[ours_concept]].tolist(),
-                concept[ours_concept].tolist(),
-                entries[linked[ours_concept]].tolist(),
+                owner[linked[bridging]].tolist(),
+                concept[bridging].tolist(),
+                entries[linked[bridging]].tolist(),
                 strict=True,
             )
         finally:
@@ -524,10 +527,13 @@ class Corpus:
             shared_from = shared_bounds[n]
             bridges = []
             for concept_col in concept_cols_of[concepts_from : concept_bounds[n]]:
+                new = members.get((n, concept_col))
+                if not new:
+                    continue
                 concept_key = terms[concept_col][len(CONCEPT_PREFIX) :]
-                ours = ours_by_concept.get(concept_key, [])
-                new = [t for t in sorted(members.get((n, concept_col), ())) if t not in ours]
-                if ours and new:
+                ours = ours_by_concept.get(concept_key)
+                if ours:
+                    new.sort()
                     bridges.append({"concept": concept_key, "query_terms": ours[:4], "match_terms": new[:4]})
                     if len(bridges) == 4:
                         break
@@ -569,11 +575,10 @@ class Corpus:
         order), and which of its words belong to each concept."""
         cols, _ = self.query_columns(weights)
         concepts = self.is_concept[cols]
-        ours: dict[str, set[str]] = {}
-        for term in set(query.title_terms) | set(query.body_terms):
-            for concept in self.analyzer.concepts_of.get(term, ()):
-                ours.setdefault(concept.key, set()).add(term)
-        return cols[~concepts], cols[concepts], {key: sorted(terms) for key, terms in ours.items()}
+        ours = getattr(weights, "concept_words", None)
+        if ours is None:  # weights made by hand
+            ours = self.query_weights(query).concept_words
+        return cols[~concepts], cols[concepts], ours
 
 
 def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
@@ -583,8 +588,9 @@ def top_positions(scores: np.ndarray, k: int) -> np.ndarray:
     n = scores.size
     candidates = None
     if k > 0 and n > 32 * k:
-        # A threshold from a strided sample that about 2k scores reach; too few reach it: the slow way.
-        step = n // (16 * k)
+        # A threshold from a strided sample of about 4k scores that about 2k scores reach (the 41st of the
+        # sample's for 1,000 of 200,000); too few reach it: the slow way.
+        step = n // (4 * k)
         sample = scores[::step]
         rank = min(sample.size, 2 * k // step + 1)
         threshold = np.partition(sample, sample.size - rank)[sample.size - rank]

@@ -169,6 +169,21 @@ def random_corpus(analyzer, rng, size):
     return records
 
 
+def test_query_products_are_the_sparse_products_floats(analyzer, monkeypatch):
+    rng = np.random.default_rng(5)
+    corpus = Corpus(random_corpus(analyzer, rng, 3000), analyzer)
+    # Each of the product's three ways: gathered (small), sparse slice (medium), column by column (long).
+    ways = {"gathered": (10**9, 4096), "slice": (0, 10**9), "by column": (0, 0)}
+    for small, long_columns in ways.values():
+        monkeypatch.setattr(Corpus, "SMALL_PRODUCT", small)
+        monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
+        for _ in range(30):
+            cols = rng.choice(len(corpus.terms), size=int(rng.integers(1, len(corpus.terms))), replace=False)
+            values = (rng.random(cols.size) * 3).astype(np.float32)
+            plain = np.asarray(corpus.matrix[:, cols] @ values, dtype=np.float32).ravel().astype(np.float64)
+            assert corpus._product(cols, values).tolist() == plain.tolist()
+
+
 def reference_rank(corpus, query, limit, exclude=()):
     """``Corpus.rank`` written the plain way: products over every column, full sorts, no shortcut."""
     weights = corpus.query_weights(query)
@@ -205,9 +220,10 @@ def test_ranking_with_its_shortcuts_gives_the_plain_computations_ranking(analyze
     corpus = Corpus(random_corpus(analyzer, rng, 3000), analyzer)
     queries = random_corpus(analyzer, rng, 60)
     shortcuts = 0
-    # A small feedback pool: the pool's top decides most rankings; LONG_COLUMNS 0: every product column by column.
-    for pool, long_columns in ((1000, 4096), (60, 4096), (12, 4096), (60, 0)):
+    # A small feedback pool: the pool's top decides most rankings; each way of computing the products.
+    for pool, small, long_columns in ((1000, 32_000, 4096), (60, 32_000, 4096), (12, 0, 10**9), (60, 0, 0)):
         monkeypatch.setattr(Corpus, "FEEDBACK_POOL", pool)
+        monkeypatch.setattr(Corpus, "SMALL_PRODUCT", small)
         monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
         for query in queries:
             for limit in (3, 20):
