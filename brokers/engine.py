@@ -170,7 +170,7 @@ class Corpus:
         self.is_concept[words:] = True
         # Scratch array, all -1 between calls: a column's slot in a query.
         self._query_slot = np.full(width, -1, dtype=np.int32)
-        self._word_concept_arrays: tuple[np.ndarray, np.ndarray] | None = None
+        self._word_concept_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         # term → (concept pseudo-term, concept key, query weight) for each concept the term belongs to
         self._concept_links: dict[str, tuple[tuple[str, str, float], ...]] = {
             term: tuple((CONCEPT_PREFIX + c.key, c.key, CONCEPT_WEIGHT.get(c.kind, 0.5)) for c in concepts)
@@ -478,27 +478,33 @@ class Corpus:
         spans = [(indptr[p], indptr[p + 1]) for p in positions]
         entries = np.concatenate([indices[a:b] for a, b in spans])
         owner = np.repeat(np.arange(len(todo)), [b - a for a, b in spans])
-        # The query's columns numbered in weight order, words first, then concepts; -1 elsewhere.
+        # The query's columns numbered: its words by strength (idf, strongest first, equal idf in the query's
+        # order), then its concepts in the query's order; -1 elsewhere. A document's shared words and concepts
+        # then come out of one sort of (document, number).
+        words, width = word_cols.size, word_cols.size + concept_cols.size
+        by_strength = np.lexsort((np.arange(words), -self.idf[word_cols]))
         if self._query_slot.size != len(self.terms):
             self._query_slot = np.full(len(self.terms), -1, dtype=np.int32)
-        slot, words = self._query_slot, word_cols.size
-        slot[word_cols] = np.arange(words, dtype=np.int32)
-        slot[concept_cols] = np.arange(words, words + concept_cols.size, dtype=np.int32)
+        slot = self._query_slot
+        slot[word_cols[by_strength]] = np.arange(words, dtype=np.int32)
+        slot[concept_cols] = np.arange(words, width, dtype=np.int32)
         try:
             at = slot[entries]
-            # (document, concept, word) for each word of a document that belongs to one of the query's concepts.
-            concepts_indptr, concepts_indices = self._word_concepts()
-            links = concepts_indptr[entries + 1] - concepts_indptr[entries]
-            linked = np.repeat(np.arange(entries.size), links)
-            offsets = np.arange(linked.size) - np.repeat(np.cumsum(links) - links, links)
-            concept = concepts_indices[concepts_indptr[entries[linked]] + offsets]
             # A bridge joins one of the query's concepts to a word of the document that the query lacks (the
-            # query's own words of a concept are its side of the bridge).
-            bridging = (slot[concept] >= 0) & (at[linked] < 0)
+            # query's own words of a concept are its side of the bridge): (document, concept, word) for each
+            # such word, from the words that belong to some concept.
+            concepts_indptr, concepts_indices, in_concept = self._word_concepts()
+            candidate = in_concept[entries] & (at < 0)
+            member, member_owner = entries[candidate], owner[candidate]
+            links = concepts_indptr[member + 1] - concepts_indptr[member]
+            linked = np.repeat(np.arange(member.size), links)
+            offsets = np.arange(linked.size) - np.repeat(np.cumsum(links) - links, links)
+            concept = concepts_indices[concepts_indptr[member[linked]] + offsets]
+            bridging = slot[concept] >= 0
             bridge_words = zip(
-                owner[linked[bridging]].tolist(),
+                member_owner[linked[bridging]].tolist(),
                 concept[bridging].tolist(),
-                entries[linked[bridging]].tolist(),
+                member[linked[bridging]].tolist(),
                 strict=True,
             )
         finally:
@@ -508,15 +514,12 @@ class Corpus:
         for doc, col, word in bridge_words:
             members.setdefault((doc, col), []).append(self.terms[word])
         hit = at >= 0
-        doc, at, col = owner[hit], at[hit], entries[hit]
+        keys = np.sort(owner[hit] * width + at[hit])
+        doc, at = np.divmod(keys, width)
         is_word = at < words
-        # Shared words per document: by idf, strongest first, equal idf in the query's order.
-        order = np.lexsort((at[is_word], -self.idf[col[is_word]], doc[is_word]))
-        shared_cols = col[is_word][order].tolist()
+        shared_cols = word_cols[by_strength][at[is_word]].tolist()
         shared_bounds = np.cumsum(np.bincount(doc[is_word], minlength=len(todo))).tolist()
-        # Shared concepts per document, in the query's order.
-        order = np.lexsort((at[~is_word], doc[~is_word]))
-        concept_cols_of = col[~is_word][order].tolist()
+        concept_cols_of = concept_cols[at[~is_word] - words].tolist()
         concept_bounds = np.cumsum(np.bincount(doc[~is_word], minlength=len(todo))).tolist()
         factors = {
             name: values.tolist() for name, values in self.agreements(query, np.array(positions)).items()
@@ -554,9 +557,9 @@ class Corpus:
             }
         return matches
 
-    def _word_concepts(self) -> tuple[np.ndarray, np.ndarray]:
-        """Column → the concept columns its word belongs to, as CSR arrays over the whole vocabulary (built
-        on first use from the concepts' members)."""
+    def _word_concepts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Column → the concept columns its word belongs to, as CSR arrays over the whole vocabulary, and
+        whether it belongs to any (built on first use from the concepts' members)."""
         if self._word_concept_arrays is None:
             width = len(self.terms)
             pairs = sorted(
@@ -567,7 +570,11 @@ class Corpus:
             words = np.array([w for w, _ in pairs], dtype=np.int64)
             indptr = np.zeros(width + 1, dtype=np.int64)
             np.cumsum(np.bincount(words, minlength=width), out=indptr[1:])
-            self._word_concept_arrays = (indptr, np.array([c for _, c in pairs], dtype=np.int64))
+            self._word_concept_arrays = (
+                indptr,
+                np.array([c for _, c in pairs], dtype=np.int64),
+                np.diff(indptr) > 0,
+            )
         return self._word_concept_arrays
 
     def _explain_context(self, query: Record, weights: dict[str, float]) -> tuple:
