@@ -517,8 +517,11 @@ class Corpus:
         keys = np.sort(owner[hit] * width + at[hit])
         doc, at = np.divmod(keys, width)
         is_word = at < words
-        shared_cols = word_cols[by_strength][at[is_word]].tolist()
-        shared_bounds = np.cumsum(np.bincount(doc[is_word], minlength=len(todo))).tolist()
+        # Each document's eight strongest shared words.
+        word_doc = doc[is_word]
+        kept = np.arange(word_doc.size) - np.searchsorted(word_doc, word_doc) < 8
+        shared_cols = word_cols[by_strength][at[is_word][kept]].tolist()
+        shared_bounds = np.cumsum(np.bincount(word_doc[kept], minlength=len(todo))).tolist()
         concept_cols_of = concept_cols[at[~is_word] - words].tolist()
         concept_bounds = np.cumsum(np.bincount(doc[~is_word], minlength=len(todo))).tolist()
         factors = {
@@ -526,7 +529,7 @@ class Corpus:
         }
         terms, shared_from, concepts_from = self.terms, 0, 0
         for n, match in enumerate(todo):
-            shared = [terms[c] for c in shared_cols[shared_from : min(shared_bounds[n], shared_from + 8)]]
+            shared = list(map(terms.__getitem__, shared_cols[shared_from : shared_bounds[n]]))
             shared_from = shared_bounds[n]
             bridges = []
             for concept_col in concept_cols_of[concepts_from : concept_bounds[n]]:

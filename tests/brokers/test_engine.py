@@ -258,7 +258,7 @@ def reference_explanation(corpus, query, position):
         new = [t for t in theirs if t not in ours]
         if ours and new and len(bridges) < 4:
             bridges.append({"concept": key, "query_terms": ours[:4], "match_terms": new[:4]})
-    return shared[:8], bridges
+    return shared, bridges
 
 
 def analyzer_concepts(corpus, term):
@@ -268,13 +268,18 @@ def analyzer_concepts(corpus, term):
 def test_explanations_computed_together_are_each_documents_own(analyzer):
     rng = np.random.default_rng(11)
     corpus = Corpus(random_corpus(analyzer, rng, 400), analyzer)
-    bridged = 0
-    for query in random_corpus(analyzer, rng, 30):
+    bridged = cut = 0
+    queries = random_corpus(analyzer, rng, 30)
+    for query in queries[:10]:  # long queries, which share more than eight words with some documents
+        query.body_terms = [WORDS[i] for i in rng.integers(0, len(WORDS), size=60)]
+    for query in queries:
         matches = corpus.rank(query, limit=15)
         assert matches
         for match in matches:
             shared, bridges = reference_explanation(corpus, query, corpus.position[match.id])
-            assert match.explanation["shared_terms"] == shared
+            assert match.explanation["shared_terms"] == shared[:8]  # the eight strongest
             assert match.explanation["bridges"] == bridges
             bridged += bool(bridges)
+            cut += len(shared) > 8
     assert bridged > 0
+    assert cut > 0  # documents sharing more than eight words were explained too

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from brokers import matching, rebuild
-from brokers.models import DemandMatch, ListingMatch, ListingText, RebuildChunk, RebuildRun
+from brokers.models import DemandMatch, ListingMatch, ListingText, RebuildChunk, RebuildRun, SupplierMatch
 from demands.models import Demand
 from listings.models import Listing
 
@@ -22,20 +22,25 @@ def snapshot():
 
 
 def test_the_command_rebuilds_everything_in_chunks_and_returns_when_complete(market):
+    published_listings = sorted(
+        Listing.objects.filter(status=Listing.Status.PUBLISHED).values_list("pk", flat=True)
+    )
+    assert len(published_listings) == 3
     out = StringIO()
     call_command("rebuild_matches", "--chunk-size", "2", stdout=out)
 
     run = RebuildRun.objects.get()
     assert run.phase == RebuildRun.Phase.DONE
     assert run.finished_at is not None
-    # 1 published demand and 3 published listings, by 2: one demand chunk and two listing chunks per phase.
-    assert sorted(run.chunks.values_list("phase", "kind", "number")) == [
-        ("matches", "demand", 0),
-        ("matches", "listing", 0),
-        ("matches", "listing", 1),
-        ("texts", "demand", 0),
-        ("texts", "listing", 0),
-        ("texts", "listing", 1),
+    # 1 published demand and 3 published listings, by 2: one demand chunk and two listing chunks of matches;
+    # texts by 2 × TEXT_CHUNK_FACTOR, one chunk of each kind.
+    assert rebuild.TEXT_CHUNK_FACTOR >= 2
+    assert sorted(run.chunks.values_list("phase", "kind", "number", "ids")) == [
+        ("matches", "demand", 0, [market["demand"].pk]),
+        ("matches", "listing", 0, published_listings[:2]),
+        ("matches", "listing", 1, published_listings[2:]),
+        ("texts", "demand", 0, [market["demand"].pk]),
+        ("texts", "listing", 0, published_listings),
     ]
     assert not run.chunks.filter(done_at__isnull=True).exists()
     assert (
@@ -102,6 +107,43 @@ def test_matches_of_records_that_left_the_market_are_pruned(market):
 
     assert not ListingMatch.objects.exists()
     assert not DemandMatch.objects.filter(demand=market["demand"]).exists()
+
+
+def test_pruning_deletes_exactly_the_matches_of_records_that_left(market):
+    call_command("rebuild_matches", stdout=StringIO())
+    demand, drying = market["demand"], market["drying"]
+    kept_listing_matches = set(
+        ListingMatch.objects.exclude(listing=drying).values_list("demand_id", "listing_id")
+    )
+    kept_demand_matches = set(
+        DemandMatch.objects.exclude(listing=drying).values_list("listing_id", "demand_id")
+    )
+    assert kept_listing_matches
+    assert kept_demand_matches
+    assert ListingMatch.objects.filter(listing=drying).count() == 1
+    drying_recommendations = DemandMatch.objects.filter(listing=drying).count()
+    assert drying_recommendations > 0
+    assert rebuild.prune_matches() == {"listing": 0, "supplier": 0, "expert": 0, "demand": 0}  # all live
+
+    Listing.objects.filter(pk=drying.pk).update(status=Listing.Status.WITHDRAWN)
+    pruned = rebuild.prune_matches()
+
+    assert pruned["listing"] == 1
+    assert pruned["supplier"] == pruned["expert"] == 0
+    assert pruned["demand"] == drying_recommendations
+    assert set(ListingMatch.objects.values_list("demand_id", "listing_id")) == kept_listing_matches
+    assert set(DemandMatch.objects.values_list("listing_id", "demand_id")) == kept_demand_matches
+    suppliers = SupplierMatch.objects.filter(demand=demand).count()
+    assert suppliers > 0
+
+    Demand.objects.filter(pk=demand.pk).update(status=Demand.Status.CLOSED)
+    pruned = rebuild.prune_matches()
+
+    assert pruned["supplier"] == suppliers
+    assert pruned["listing"] == len(kept_listing_matches)
+    assert not ListingMatch.objects.exists()
+    assert not SupplierMatch.objects.exists()
+    assert not DemandMatch.objects.filter(demand=demand).exists()
 
 
 def test_the_nightly_task_resumes_an_unfinished_run_instead_of_starting_another(market, monkeypatch):
