@@ -180,6 +180,11 @@ class Corpus:
 
     BLOCK = 20_000
 
+    def __getstate__(self) -> dict:
+        # A corpus saved for other processes (``matching._save_shared``): without its analyzer (a
+        # dictionary the loading process has), which the loader attaches.
+        return {**self.__dict__, "analyzer": None}
+
     def _term_counts(self, records: Iterable[Record]) -> sparse.csr_matrix:
         """The documents' word counts, built in blocks of documents: the words of a block become column
         numbers through the vocabulary (a C-level ``map``; only new words go through Python), and scipy sums

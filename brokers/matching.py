@@ -17,10 +17,15 @@ import gc
 import hashlib
 import io
 import json
+import os
+import pickle
+import tempfile
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
@@ -60,12 +65,18 @@ LISTING_COLUMNS = (
 )  # fmt: skip
 
 
-def matchable_demands(ids):
-    return Demand.objects.filter(pk__in=ids).only(*DEMAND_COLUMNS).order_by()
+TEXT_COLUMNS = ("title", "summary", "scenarios", "details")
 
 
-def matchable_listings(ids):
-    return Listing.objects.filter(pk__in=ids).only(*LISTING_COLUMNS).order_by()
+def matchable_demands(ids, *, with_texts: bool = True):
+    """``with_texts`` False: without the raw texts, for a caller whose texts were checked (see ``match_demands``)."""
+    columns = DEMAND_COLUMNS if with_texts else [c for c in DEMAND_COLUMNS if c not in TEXT_COLUMNS]
+    return Demand.objects.filter(pk__in=ids).only(*columns).order_by()
+
+
+def matchable_listings(ids, *, with_texts: bool = True):
+    columns = LISTING_COLUMNS if with_texts else [c for c in LISTING_COLUMNS if c not in TEXT_COLUMNS]
+    return Listing.objects.filter(pk__in=ids).only(*columns).order_by()
 
 
 # Fewer changed rows than this are written by one multi-row INSERT: a COPY's staging costs more round trips
@@ -214,6 +225,13 @@ def _published_corpus(
     a chunk's ranking. Records published meanwhile are matched by their own incremental task."""
     if snapshot is not None and _snapshots.get(name) == snapshot and name in _corpora:
         return _corpora[name][1]
+    if snapshot is not None and (shared := _load_shared(name, snapshot, analyzer)) is not None:
+        key, corpus = shared
+        _corpora[name] = (key, corpus)
+        _snapshots[name] = snapshot
+        gc.collect()
+        gc.freeze()
+        return corpus
     missing = list(published.filter(segmented__isnull=True).values_list("pk", flat=True))
     if missing:
         refresh(missing, analyzer)
@@ -230,7 +248,60 @@ def _published_corpus(
     corpus = _cached(name, key, build)
     if snapshot is not None:
         _snapshots[name] = snapshot
+        _save_shared(name, snapshot, key, corpus)
     return corpus
+
+
+# --- a rebuild's corpora shared between the worker processes of one machine ----------------------------------
+# The process that builds a corpus for a rebuild run leaves it in a file; the machine's other workers load it
+# in a second or two instead of building it again (the listings' corpus: 40 s). Only the run's own corpora are
+# kept: saving one deletes the files of earlier runs.
+
+
+def _shared_directory() -> Path:
+    configured = getattr(settings, "MATCHING_CORPUS_DIR", "")
+    directory = Path(configured or Path(tempfile.gettempdir()) / f"techmarket-corpora-{os.getuid()}")
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Pickles are code: only a directory that this user alone can write to is trusted.
+    info = directory.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise ImproperlyConfigured(f"{directory} must belong to this user and be writable by it alone")
+    return directory
+
+
+def _shared_prefix(name: str) -> str:
+    # Runs are numbered per database: two databases on one machine (a test run's, a second site's) never
+    # read each other's corpora.
+    database = "".join(c if c.isalnum() else "_" for c in str(connection.settings_dict["NAME"]))
+    return f"{name}-{database}-run"
+
+
+def _shared_file(name: str, snapshot) -> Path:
+    return _shared_directory() / f"{_shared_prefix(name)}{snapshot}.pickle"
+
+
+def _load_shared(name: str, snapshot, analyzer: Analyzer) -> tuple[tuple, Corpus] | None:
+    try:
+        with _shared_file(name, snapshot).open("rb") as file:
+            key, corpus = pickle.load(file)
+    except FileNotFoundError:
+        return None
+    if key[0] != analyzer.version:  # segmented with another vocabulary: build this process's own
+        return None
+    corpus.analyzer = analyzer
+    return key, corpus
+
+
+def _save_shared(name: str, snapshot, key: tuple, corpus: Corpus) -> None:
+    target = _shared_file(name, snapshot)
+    if target.exists():
+        return
+    for earlier in target.parent.glob(f"{_shared_prefix(name)}*.pickle"):
+        earlier.unlink(missing_ok=True)
+    # Written aside and renamed: a reader finds the whole file or none.
+    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{name}-", delete=False) as file:
+        pickle.dump((key, corpus), file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(file.name, target)
 
 
 @cache
@@ -295,14 +366,20 @@ def expert_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
 # --- queries -------------------------------------------------------------------------------------------------
 
 
-def _current_texts(model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer) -> dict:
-    """The stored segmented text of each of ``records``, segmenting first those whose text changed since."""
+def _current_texts(
+    model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer, checked: bool = False
+) -> dict:
+    """The stored segmented text of each of ``records``, segmenting first those whose text changed since —
+    or, when the caller ``checked`` the texts already (a rebuild's texts phase), those never segmented."""
     stored = _texts_by_owner(model, owner, [r.pk for r in records])
-    stale = [
-        r.pk
-        for r in records
-        if getattr(stored.get(r.pk), "text_hash", None) != analyzer.text_hash(*texts_of(r))
-    ]
+    if checked:
+        stale = [r.pk for r in records if r.pk not in stored]
+    else:
+        stale = [
+            r.pk
+            for r in records
+            if getattr(stored.get(r.pk), "text_hash", None) != analyzer.text_hash(*texts_of(r))
+        ]
     if stale:
         refresh(stale, analyzer)
         stored.update(_texts_by_owner(model, owner, stale))
@@ -313,7 +390,7 @@ def _texts_by_owner(model, owner: str, ids: list[int]) -> dict:
     return {getattr(row, f"{owner}_id"): row for row in model.objects.filter(**{f"{owner}_id__in": ids})}
 
 
-def _demand_texts(demands: list[Demand], analyzer: Analyzer) -> dict[int, DemandText]:
+def _demand_texts(demands: list[Demand], analyzer: Analyzer, checked: bool = False) -> dict[int, DemandText]:
     return _current_texts(
         DemandText,
         "demand",
@@ -321,10 +398,13 @@ def _demand_texts(demands: list[Demand], analyzer: Analyzer) -> dict[int, Demand
         lambda d: (d.title, d.summary, d.details),
         refresh_demand_texts,
         analyzer,
+        checked,
     )
 
 
-def _listing_texts(listings: list[Listing], analyzer: Analyzer) -> dict[int, ListingText]:
+def _listing_texts(
+    listings: list[Listing], analyzer: Analyzer, checked: bool = False
+) -> dict[int, ListingText]:
     return _current_texts(
         ListingText,
         "listing",
@@ -332,6 +412,7 @@ def _listing_texts(listings: list[Listing], analyzer: Analyzer) -> dict[int, Lis
         lambda x: (x.title, x.summary, x.scenarios, x.details),
         refresh_listing_texts,
         analyzer,
+        checked,
     )
 
 
@@ -377,12 +458,18 @@ def match_demand(
 
 
 def match_demands(
-    demands, *, listings: Corpus | None = None, experts: Corpus | None = None
+    demands,
+    *,
+    listings: Corpus | None = None,
+    experts: Corpus | None = None,
+    texts_checked: bool = False,
 ) -> dict[str, int]:
     """``match_demand`` for many demands at once: their texts, the suppliers' award counts and the writes are
     each one query for the whole batch (a rebuild chunk), not one per demand.
 
-    ``listings`` and ``experts``: the corpora, when the caller matches several batches with the same ones."""
+    ``listings`` and ``experts``: the corpora, when the caller matches several batches with the same ones.
+    ``texts_checked``: the demands' stored texts were checked against their texts moments ago (a rebuild's
+    texts phase), so the demands may come without them (``matchable_demands(ids, with_texts=False)``)."""
     demands = list(demands)
     live = [d for d in demands if d.status in MATCHABLE_DEMAND_STATUSES]
     found_listings: dict[int, list[Match]] = {d.pk: [] for d in demands}
@@ -392,7 +479,7 @@ def match_demands(
         analyzer = default_analyzer()
         corpus = listings or listing_corpus(analyzer)
         experts = experts or expert_corpus(analyzer)
-        texts = _demand_texts(live, analyzer)
+        texts = _demand_texts(live, analyzer, texts_checked)
         candidates, owner_of = {}, corpus.owner_by_id
         for demand in live:
             query = demand_query(demand, with_details=True, text=texts[demand.pk])
@@ -429,15 +516,16 @@ def match_listing(listing: Listing, *, demands: Corpus | None = None) -> dict[st
     return match_listings([listing], demands=demands)
 
 
-def match_listings(listings, *, demands: Corpus | None = None) -> dict[str, int]:
-    """``match_listing`` for many listings at once (one query for the texts, one transaction of writes)."""
+def match_listings(listings, *, demands: Corpus | None = None, texts_checked: bool = False) -> dict[str, int]:
+    """``match_listing`` for many listings at once (one query for the texts, one transaction of writes);
+    ``texts_checked`` as for ``match_demands``."""
     listings = list(listings)
     live = [x for x in listings if x.status == ListingStatus.PUBLISHED]
     found: dict[int, list[Match]] = {x.pk: [] for x in listings}
     if live:
         analyzer = default_analyzer()
         corpus = demands or demand_corpus(analyzer)
-        texts = _listing_texts(live, analyzer)
+        texts = _listing_texts(live, analyzer, texts_checked)
         for listing in live:
             query = listing_query(listing, text=texts[listing.pk])
             weights = corpus.query_weights(query)

@@ -9,7 +9,8 @@ from tests.listings.builders import make_listing
 
 
 @pytest.fixture(autouse=True)
-def fresh_corpora():
+def fresh_corpora(settings, tmp_path):
+    settings.MATCHING_CORPUS_DIR = str(tmp_path / "corpora")  # a rebuild's shared corpora: this test's own
     matching._corpora.clear()
     matching._snapshots.clear()
     yield

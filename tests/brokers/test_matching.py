@@ -1,9 +1,13 @@
 """The engine on the platform's records: stored terms, stored matches, idempotent reruns, incremental edits."""
 
+from pathlib import Path
+
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from brokers import matching
 from brokers.models import DemandMatch, DemandText, ListingMatch, ListingText, SupplierMatch
+from brokers.text import default_analyzer
 from demands.models import Demand
 from listings.models import Listing
 from tests.factories import DemandFactory
@@ -216,6 +220,79 @@ def test_a_rebuild_runs_chunks_against_one_corpus_and_other_callers_see_changes(
     assert len(matching.listing_corpus(snapshot=8).records) == 4
 
 
+def forget_in_process():
+    """What another worker process of the machine starts with: no corpus of its own."""
+    matching._corpora.clear()
+    matching._snapshots.clear()
+
+
+def test_a_rebuilds_corpus_is_built_once_per_machine_and_loaded_by_the_other_workers(
+    market, settings, django_assert_num_queries
+):
+    built = matching.listing_corpus(snapshot=7)
+    directory = Path(settings.MATCHING_CORPUS_DIR)
+    assert [f.name for f in directory.iterdir() if f.suffix == ".pickle"] == [
+        matching._shared_file("listings", 7).name
+    ]
+    query = matching.demand_query(market["demand"], with_details=True)
+    expected = [(m.id, m.score, m.explanation) for m in built.rank(query, limit=3)]
+    make_listing(market["university"], title="注塑件银纹气泡的成因分析与工艺窗口", summary="银纹 气泡 干燥")
+    forget_in_process()
+
+    with django_assert_num_queries(0):  # neither built nor checked: loaded
+        loaded = matching.listing_corpus(snapshot=7)
+
+    assert loaded is not built
+    assert loaded.analyzer is built.analyzer
+    assert len(loaded.records) == 3  # the run's corpus, as the other worker built it
+    assert [(m.id, m.score, m.explanation) for m in loaded.rank(query, limit=3)] == expected
+    # A caller outside the run checks, and sees the listing published since.
+    assert len(matching.listing_corpus().records) == 4
+    # The next run builds its own, and the earlier run's file goes.
+    forget_in_process()
+    assert len(matching.listing_corpus(snapshot=8).records) == 4
+    assert sorted(f.name for f in directory.iterdir()) == [matching._shared_file("listings", 8).name]
+
+
+def test_a_shared_corpus_of_another_vocabulary_is_not_used(market, monkeypatch):
+    matching.listing_corpus(snapshot=7)
+    forget_in_process()
+    analyzer = default_analyzer()
+    monkeypatch.setattr(analyzer, "version", "another vocabulary")
+
+    assert matching._load_shared("listings", 7, analyzer) is None
+
+
+def test_shared_corpora_are_read_only_from_a_directory_only_this_user_can_write(market, settings, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    settings.MATCHING_CORPUS_DIR = str(shared)
+
+    with pytest.raises(ImproperlyConfigured):
+        matching.listing_corpus(snapshot=7)
+    assert not list(shared.iterdir())
+
+
+def test_the_first_demand_chunk_leads_a_run_of_listing_chunks(market, monkeypatch):
+    from brokers import rebuild
+    from brokers.models import RebuildRun
+
+    monkeypatch.setattr(rebuild, "LISTING_LEAD", 1)
+    run = RebuildRun.objects.create(chunk_size=1)
+    chunks = rebuild._create_chunks(run, RebuildRun.Phase.MATCHES, 1)
+    # 1 demand, 3 listings: the demand chunk, one listing chunk, (no more demands), the other listings.
+    assert [(c.kind, c.number) for c in chunks] == [
+        ("demand", 0),
+        ("listing", 0),
+        ("listing", 1),
+        ("listing", 2),
+    ]
+    assert [c.pk for c in chunks] == sorted(c.pk for c in chunks)  # queued in this order
+    texts = rebuild._create_chunks(run, RebuildRun.Phase.TEXTS, 1)
+    assert [(c.kind, c.number) for c in texts] == [("demand", 0), ("listing", 0)]
+
+
 def test_a_batch_of_demands_is_matched_like_each_one_alone(market, enterprise):
     second = DemandFactory(
         owner=enterprise, title="模具冷却不均导致翘曲", summary="希望采用随形冷却缩短周期。"
@@ -261,3 +338,36 @@ def test_a_batch_loads_only_what_matching_reads(market, enterprise):
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
     assert counts[2] == counts[3]
+
+
+def test_a_rebuild_chunk_reads_stored_terms_without_the_texts_and_queries_per_chunk_not_per_record(market):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    listing_ids = sorted(Listing.objects.filter(status=Listing.Status.PUBLISHED).values_list("pk", flat=True))
+    corpus = matching.demand_corpus()
+    matching.match_listings(matching.matchable_listings(listing_ids), demands=corpus)
+    expected = sorted(
+        DemandMatch.objects.values_list("listing_id", "demand_id", "rank", "score", "explanation")
+    )
+    DemandMatch.objects.all().delete()
+    ListingText.objects.filter(listing_id=listing_ids[0]).delete()  # published since the texts phase
+
+    counts = []
+    for ids in (listing_ids[1:2], listing_ids):
+        with CaptureQueriesContext(connection) as queries:
+            matching.match_listings(
+                matching.matchable_listings(ids, with_texts=False), demands=corpus, texts_checked=True
+            )
+        counts.append(len(queries))
+
+    assert (
+        sorted(DemandMatch.objects.values_list("listing_id", "demand_id", "rank", "score", "explanation"))
+        == expected
+    )
+    assert ListingText.objects.filter(listing_id=listing_ids[0]).exists()  # segmented on the way
+    assert counts[1] <= counts[0] + 6  # the missing text's segmenting, not a query per listing
+    lean = str(matching.matchable_listings(listing_ids, with_texts=False).query)
+    assert "details" not in lean
+    assert "summary" not in lean
+    assert "details" in str(matching.matchable_listings(listing_ids).query)
