@@ -31,6 +31,8 @@ Environment variables (see .env.example; an optional .env file is read, real var
     INTERCHANGE_REF_PREFIX       prefix of the refs the export generates, unique per platform, default techmarket
     IMPORT_INLINE_MAX_KB         CSV uploads in the admin up to this size import at once, larger ones in Celery; default 2048
     IMPORT_MAX_UPLOAD_MB         largest CSV upload in the admin (a national year is ~250 MB), default 1024
+    MATCHING_CORPUS_DIR          where a rebuild's workers on one machine share its corpora; default a directory of
+                                 this user's under the system's temporary directory
 """
 
 from pathlib import Path
@@ -379,3 +381,4 @@ PUBLICITY_DAYS = env.int("PUBLICITY_DAYS", default=15)
 INTERCHANGE_DEFAULT_DEADLINE_DAYS = env.int("INTERCHANGE_DEFAULT_DEADLINE_DAYS", default=90)
 # Prefix of the refs the export generates for records that have none ("<prefix>-demand-<id>"); unique per platform.
 INTERCHANGE_REF_PREFIX = env("INTERCHANGE_REF_PREFIX", default="techmarket")
+MATCHING_CORPUS_DIR = env("MATCHING_CORPUS_DIR", default="")
