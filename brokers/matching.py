@@ -304,6 +304,12 @@ def _save_shared(name: str, snapshot, key: tuple, corpus: Corpus) -> None:
     os.replace(file.name, target)
 
 
+def forget_shared(snapshot) -> None:
+    """Delete a finished run's shared corpora (the workers keep theirs in memory)."""
+    for name in ("listings", "demands"):
+        _shared_file(name, snapshot).unlink(missing_ok=True)
+
+
 @cache
 def _modes(text: str | None) -> frozenset[str]:
     return frozenset(json.loads(text) or ()) if text else frozenset()

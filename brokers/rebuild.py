@@ -168,6 +168,7 @@ def rebuild_advance(run_id: int) -> None:
         run.phase = RebuildRun.Phase.DONE
         run.finished_at = timezone.now()
         run.save(update_fields=["phase", "finished_at"])
+    matching.forget_shared(run_id)
 
 
 def prune_matches() -> dict[str, int]:

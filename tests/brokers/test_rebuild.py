@@ -1,6 +1,7 @@
 """The full rebuild: chunks, phases, idempotent reruns, resumption after a worker died, the command."""
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -21,11 +22,14 @@ def snapshot():
     )
 
 
-def test_the_command_rebuilds_everything_in_chunks_and_returns_when_complete(market):
+def test_the_command_rebuilds_everything_in_chunks_and_returns_when_complete(market, settings, monkeypatch):
     published_listings = sorted(
         Listing.objects.filter(status=Listing.Status.PUBLISHED).values_list("pk", flat=True)
     )
     assert len(published_listings) == 3
+    saved = []
+    save = matching._save_shared
+    monkeypatch.setattr(matching, "_save_shared", lambda *args: saved.append(args[0]) or save(*args))
     out = StringIO()
     call_command("rebuild_matches", "--chunk-size", "2", stdout=out)
 
@@ -49,6 +53,9 @@ def test_the_command_rebuilds_everything_in_chunks_and_returns_when_complete(mar
     )
     assert ListingText.objects.filter(listing=market["draft"]).exists() is False  # drafts are not segmented
     assert f"rebuild {run.pk} complete" in out.getvalue()
+    # The run's corpora were shared through files while it ran, and are gone with it.
+    assert sorted(saved) == ["demands", "listings"]
+    assert not list(Path(settings.MATCHING_CORPUS_DIR).glob("*.pickle"))
 
 
 def test_a_second_rebuild_changes_nothing(market):
