@@ -17,6 +17,7 @@ import gc
 import hashlib
 import io
 import json
+import logging
 import os
 import pickle
 import tempfile
@@ -31,6 +32,7 @@ from django.db.models import Count, Max, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from brokers import engine
 from brokers.engine import Corpus, Match, Record
 from brokers.models import (
     DemandMatch,
@@ -44,6 +46,8 @@ from brokers.models import (
 from brokers.text import Analyzer, default_analyzer
 from demands.models import Demand, DemandStatus, Proposal, ProposalStatus
 from listings.models import Listing, ListingStatus
+
+logger = logging.getLogger(__name__)
 
 MATCHABLE_DEMAND_STATUSES = (DemandStatus.PUBLISHED,)
 # The columns matching reads of a demand or listing: ``matchable_demands`` / ``matchable_listings`` load only
@@ -69,7 +73,8 @@ TEXT_COLUMNS = ("title", "summary", "scenarios", "details")
 
 
 def matchable_demands(ids, *, with_texts: bool = True):
-    """``with_texts`` False: without the raw texts, for a caller whose texts were checked (see ``match_demands``)."""
+    """``with_texts`` False: without the raw texts, for a caller that checked them moments ago (a rebuild's
+    texts phase): matching then takes the stored terms as they are (``_current_texts``)."""
     columns = DEMAND_COLUMNS if with_texts else [c for c in DEMAND_COLUMNS if c not in TEXT_COLUMNS]
     return Demand.objects.filter(pk__in=ids).only(*columns).order_by()
 
@@ -193,7 +198,10 @@ def _cached(name: str, key: tuple, build) -> Corpus:
     cached = _corpora.get(name)
     if cached is not None and cached[0] == key:
         return cached[1]
-    corpus = build()
+    return _keep(name, key, build())
+
+
+def _keep(name: str, key: tuple, corpus: Corpus) -> Corpus:
     _corpora[name] = (key, corpus)
     # The corpus's records and vocabulary are millions of long-lived objects: out of the collector's sight, a
     # chunk's many short-lived matches and explanations no longer make every full collection walk them
@@ -226,12 +234,8 @@ def _published_corpus(
     if snapshot is not None and _snapshots.get(name) == snapshot and name in _corpora:
         return _corpora[name][1]
     if snapshot is not None and (shared := _load_shared(name, snapshot, analyzer)) is not None:
-        key, corpus = shared
-        _corpora[name] = (key, corpus)
         _snapshots[name] = snapshot
-        gc.collect()
-        gc.freeze()
-        return corpus
+        return _keep(name, *shared)
     missing = list(published.filter(segmented__isnull=True).values_list("pk", flat=True))
     if missing:
         refresh(missing, analyzer)
@@ -280,28 +284,52 @@ def _shared_file(name: str, snapshot) -> Path:
     return _shared_directory() / f"{_shared_prefix(name)}{snapshot}.pickle"
 
 
+@cache
+def _engine_version() -> str:
+    """The ranking code's own version: a corpus pickled by other code (a run resumed after a deploy) has other
+    attributes, and is built again rather than loaded."""
+    return hashlib.blake2b(Path(engine.__file__).read_bytes(), digest_size=8).hexdigest()
+
+
 def _load_shared(name: str, snapshot, analyzer: Analyzer) -> tuple[tuple, Corpus] | None:
+    """The run's corpus another process left, or None: none yet, another vocabulary or ranking code, or a
+    file that does not load (the process then builds its own: sharing only saves time)."""
+    path = _shared_file(name, snapshot)
     try:
-        with _shared_file(name, snapshot).open("rb") as file:
-            key, corpus = pickle.load(file)
+        with path.open("rb") as file:
+            code, key, corpus = pickle.load(file)
     except FileNotFoundError:
         return None
-    if key[0] != analyzer.version:  # segmented with another vocabulary: build this process's own
+    except Exception:  # a damaged file: this process's own corpus is as good
+        logger.warning("matching: cannot load the shared corpus %s", path, exc_info=True)
+        path.unlink(missing_ok=True)  # the process that builds it shares it again
+        return None
+    if code != _engine_version() or key[0] != analyzer.version:
+        path.unlink(missing_ok=True)
         return None
     corpus.analyzer = analyzer
     return key, corpus
 
 
 def _save_shared(name: str, snapshot, key: tuple, corpus: Corpus) -> None:
+    """Leave the run's corpus for the other processes, unless one did; a failure (a full disk) only costs
+    them the time of building their own."""
     target = _shared_file(name, snapshot)
     if target.exists():
         return
     for earlier in target.parent.glob(f"{_shared_prefix(name)}*.pickle"):
         earlier.unlink(missing_ok=True)
     # Written aside and renamed: a reader finds the whole file or none.
-    with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{name}-", delete=False) as file:
-        pickle.dump((key, corpus), file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(file.name, target)
+    aside = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{name}-", delete=False) as file:
+            aside = Path(file.name)
+            pickle.dump((_engine_version(), key, corpus), file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(aside, target)
+    except OSError:
+        if aside is not None:
+            aside.unlink(missing_ok=True)
+        logger.warning("matching: cannot share the corpus %s", target, exc_info=True)
 
 
 def forget_shared(snapshot) -> None:
@@ -372,13 +400,12 @@ def expert_corpus(analyzer: Analyzer | None = None, *, snapshot=None) -> Corpus:
 # --- queries -------------------------------------------------------------------------------------------------
 
 
-def _current_texts(
-    model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer, checked: bool = False
-) -> dict:
+def _current_texts(model, owner: str, records: list, texts_of, refresh, analyzer: Analyzer) -> dict:
     """The stored segmented text of each of ``records``, segmenting first those whose text changed since —
-    or, when the caller ``checked`` the texts already (a rebuild's texts phase), those never segmented."""
+    or, for records loaded without their texts (``matchable_demands(ids, with_texts=False)``, whose caller
+    checked them), those never segmented."""
     stored = _texts_by_owner(model, owner, [r.pk for r in records])
-    if checked:
+    if records and "title" in records[0].get_deferred_fields():
         stale = [r.pk for r in records if r.pk not in stored]
     else:
         stale = [
@@ -396,7 +423,7 @@ def _texts_by_owner(model, owner: str, ids: list[int]) -> dict:
     return {getattr(row, f"{owner}_id"): row for row in model.objects.filter(**{f"{owner}_id__in": ids})}
 
 
-def _demand_texts(demands: list[Demand], analyzer: Analyzer, checked: bool = False) -> dict[int, DemandText]:
+def _demand_texts(demands: list[Demand], analyzer: Analyzer) -> dict[int, DemandText]:
     return _current_texts(
         DemandText,
         "demand",
@@ -404,13 +431,10 @@ def _demand_texts(demands: list[Demand], analyzer: Analyzer, checked: bool = Fal
         lambda d: (d.title, d.summary, d.details),
         refresh_demand_texts,
         analyzer,
-        checked,
     )
 
 
-def _listing_texts(
-    listings: list[Listing], analyzer: Analyzer, checked: bool = False
-) -> dict[int, ListingText]:
+def _listing_texts(listings: list[Listing], analyzer: Analyzer) -> dict[int, ListingText]:
     return _current_texts(
         ListingText,
         "listing",
@@ -418,7 +442,6 @@ def _listing_texts(
         lambda x: (x.title, x.summary, x.scenarios, x.details),
         refresh_listing_texts,
         analyzer,
-        checked,
     )
 
 
@@ -468,14 +491,11 @@ def match_demands(
     *,
     listings: Corpus | None = None,
     experts: Corpus | None = None,
-    texts_checked: bool = False,
 ) -> dict[str, int]:
     """``match_demand`` for many demands at once: their texts, the suppliers' award counts and the writes are
     each one query for the whole batch (a rebuild chunk), not one per demand.
 
-    ``listings`` and ``experts``: the corpora, when the caller matches several batches with the same ones.
-    ``texts_checked``: the demands' stored texts were checked against their texts moments ago (a rebuild's
-    texts phase), so the demands may come without them (``matchable_demands(ids, with_texts=False)``)."""
+    ``listings`` and ``experts``: the corpora, when the caller matches several batches with the same ones."""
     demands = list(demands)
     live = [d for d in demands if d.status in MATCHABLE_DEMAND_STATUSES]
     found_listings: dict[int, list[Match]] = {d.pk: [] for d in demands}
@@ -485,7 +505,7 @@ def match_demands(
         analyzer = default_analyzer()
         corpus = listings or listing_corpus(analyzer)
         experts = experts or expert_corpus(analyzer)
-        texts = _demand_texts(live, analyzer, texts_checked)
+        texts = _demand_texts(live, analyzer)
         candidates, owner_of = {}, corpus.owner_by_id
         for demand in live:
             query = demand_query(demand, with_details=True, text=texts[demand.pk])
@@ -522,16 +542,15 @@ def match_listing(listing: Listing, *, demands: Corpus | None = None) -> dict[st
     return match_listings([listing], demands=demands)
 
 
-def match_listings(listings, *, demands: Corpus | None = None, texts_checked: bool = False) -> dict[str, int]:
-    """``match_listing`` for many listings at once (one query for the texts, one transaction of writes);
-    ``texts_checked`` as for ``match_demands``."""
+def match_listings(listings, *, demands: Corpus | None = None) -> dict[str, int]:
+    """``match_listing`` for many listings at once (one query for the texts, one transaction of writes)."""
     listings = list(listings)
     live = [x for x in listings if x.status == ListingStatus.PUBLISHED]
     found: dict[int, list[Match]] = {x.pk: [] for x in listings}
     if live:
         analyzer = default_analyzer()
         corpus = demands or demand_corpus(analyzer)
-        texts = _listing_texts(live, analyzer, texts_checked)
+        texts = _listing_texts(live, analyzer)
         for listing in live:
             query = listing_query(listing, text=texts[listing.pk])
             weights = corpus.query_weights(query)

@@ -134,13 +134,11 @@ def rebuild_chunk(chunk_id: int) -> bool:
             matching.matchable_demands(chunk.ids, with_texts=False),
             listings=listings,
             experts=experts,
-            texts_checked=True,
         )
     else:
         matching.match_listings(
             matching.matchable_listings(chunk.ids, with_texts=False),
             demands=matching.demand_corpus(snapshot=chunk.run_id),
-            texts_checked=True,
         )
     # Matches are upserts, so a chunk done twice (two deliveries at once) writes the same rows; marking it
     # done is a guarded UPDATE, so the run advances once.

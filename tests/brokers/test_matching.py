@@ -263,6 +263,40 @@ def test_a_shared_corpus_of_another_vocabulary_is_not_used(market, monkeypatch):
     assert matching._load_shared("listings", 7, analyzer) is None
 
 
+def test_a_shared_corpus_of_other_ranking_code_or_damaged_is_built_again(market, monkeypatch):
+    built = matching.listing_corpus(snapshot=7)
+    path = matching._shared_file("listings", 7)
+    forget_in_process()
+    monkeypatch.setattr(matching, "_engine_version", lambda: "a deploy later")
+
+    assert matching._load_shared("listings", 7, default_analyzer()) is None
+    assert not path.exists()  # whoever builds it next shares it again
+    monkeypatch.undo()
+    matching.listing_corpus(snapshot=7)
+    forget_in_process()
+    path.write_bytes(path.read_bytes()[:1000])  # damaged
+
+    rebuilt = matching.listing_corpus(snapshot=7)
+
+    assert rebuilt is not built
+    assert [r.id for r in rebuilt.records] == [r.id for r in built.records]
+    forget_in_process()
+    assert matching._load_shared("listings", 7, default_analyzer())[1].ids.tolist() == built.ids.tolist()
+
+
+def test_a_corpus_that_cannot_be_shared_is_still_used_and_leaves_no_file(market, monkeypatch, settings):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(matching.pickle, "dump", disk_full)
+
+    corpus = matching.listing_corpus(snapshot=7)
+
+    assert len(corpus.records) == 3
+    assert matching.listing_corpus(snapshot=7) is corpus
+    assert not list(Path(settings.MATCHING_CORPUS_DIR).iterdir())  # neither the file nor the one aside
+
+
 def test_shared_corpora_are_read_only_from_a_directory_only_this_user_can_write(market, settings, tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
@@ -356,9 +390,7 @@ def test_a_rebuild_chunk_reads_stored_terms_without_the_texts_and_queries_per_ch
     counts = []
     for ids in (listing_ids[1:2], listing_ids):
         with CaptureQueriesContext(connection) as queries:
-            matching.match_listings(
-                matching.matchable_listings(ids, with_texts=False), demands=corpus, texts_checked=True
-            )
+            matching.match_listings(matching.matchable_listings(ids, with_texts=False), demands=corpus)
         counts.append(len(queries))
 
     assert (
