@@ -41,6 +41,46 @@ def test_domain_terms_stay_whole_and_stop_words_and_numbers_go(analyzer):
     assert "cod" in terms  # full-width letters normalised and lower-cased
 
 
+def plain_terms(analyzer, text):
+    """``Analyzer.terms`` by its definition: each chunk's precise words twice, then the search mode's extra
+    pieces (its words less the precise ones, in the order first found), each kept by ``_keep``."""
+    import unicodedata
+    from collections import Counter
+
+    from brokers.text import _WORD
+
+    precise, search = analyzer._precise, analyzer._search
+    terms = []
+    for chunk in _WORD.findall(unicodedata.normalize("NFKC", text or "").lower()):
+        if chunk[0].isascii():
+            pieces = [chunk]
+        else:
+            whole = precise(chunk)
+            extra = Counter(search(chunk))
+            extra.subtract(whole)
+            pieces = whole + whole + [w for w, n in extra.items() for _ in range(max(n, 0))]
+        terms += [p.strip() for p in pieces if analyzer._keep(p.strip())]
+    return terms
+
+
+@pytest.mark.parametrize("remembered", [1_000_000, 3])
+def test_terms_are_their_definitions_however_many_pieces_are_remembered(analyzer, monkeypatch, remembered):
+    monkeypatch.setattr(analyzer, "JUDGED_AT_MOST", remembered)
+    analyzer._judged.clear()
+    texts = [
+        "我司模具需要随形冷却，模温机设定60℃；ＣＯＤ 120mg/L",
+        "注塑机注塑工艺参数优化，银纹气泡缩痕；一种方法 PLC c++ 4.5 x a b",
+        "中华人民共和国自行车行业的注塑机和模温机，注塑机再注塑机",
+        "",
+        "   ",
+    ]
+    for _ in range(2):  # the second time from what the first remembered (or forgot)
+        for text in texts:
+            assert analyzer.terms(text) == plain_terms(analyzer, text)
+    assert len(analyzer._judged) <= max(remembered, 1)
+    assert analyzer.terms(texts[2]).count("注塑机") == 6  # a whole word counts twice, each of 3 times
+
+
 def test_a_concept_bridges_plant_words_to_academic_words(analyzer):
     corpus = Corpus(
         [
