@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from brokers import engine
 from brokers.engine import (
     BONUS,
     FEEDBACK_DOCS,
@@ -212,16 +213,23 @@ def random_corpus(analyzer, rng, size):
 def test_query_products_are_the_sparse_products_floats(analyzer, monkeypatch):
     rng = np.random.default_rng(5)
     corpus = Corpus(random_corpus(analyzer, rng, 3000), analyzer)
-    # Each of the product's three ways: gathered (small), sparse slice (medium), column by column (long).
-    ways = {"gathered": (10**9, 4096), "slice": (0, 10**9), "by column": (0, 0)}
-    for small, long_columns in ways.values():
-        monkeypatch.setattr(Corpus, "SMALL_PRODUCT", small)
+    # Each of the product's ways: columns copied out (short), column by column (long), scipy's own product
+    # (a scipy without the kernels).
+    ways = {
+        "copied": (10**9, engine.csr_row_index),
+        "by column": (0, engine.csr_row_index),
+        "scipy": (0, None),
+    }
+    for long_columns, kernel in ways.values():
         monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
+        monkeypatch.setattr(engine, "csr_row_index", kernel)
         for _ in range(30):
             cols = rng.choice(len(corpus.terms), size=int(rng.integers(1, len(corpus.terms))), replace=False)
             values = (rng.random(cols.size) * 3).astype(np.float32)
-            plain = np.asarray(corpus.matrix[:, cols] @ values, dtype=np.float32).ravel().astype(np.float64)
-            assert corpus._product(cols, values).tolist() == plain.tolist()
+            plain = np.asarray(corpus.matrix[:, cols] @ values, dtype=np.float32).ravel()
+            got = corpus._product(cols, values)
+            assert got.dtype == np.float32
+            assert got.tolist() == plain.tolist()
 
 
 def reference_rank(corpus, query, limit, exclude=()):
@@ -261,10 +269,15 @@ def test_ranking_with_its_shortcuts_gives_the_plain_computations_ranking(analyze
     queries = random_corpus(analyzer, rng, 60)
     shortcuts = 0
     # A small feedback pool: the pool's top decides most rankings; each way of computing the products.
-    for pool, small, long_columns in ((1000, 32_000, 4096), (60, 32_000, 4096), (12, 0, 10**9), (60, 0, 0)):
+    for pool, long_columns, kernel in (
+        (1000, 4096, engine.csr_row_index),
+        (60, 10**9, engine.csr_row_index),
+        (12, 4096, None),
+        (60, 0, engine.csr_row_index),
+    ):
         monkeypatch.setattr(Corpus, "FEEDBACK_POOL", pool)
-        monkeypatch.setattr(Corpus, "SMALL_PRODUCT", small)
         monkeypatch.setattr(Corpus, "LONG_COLUMNS", long_columns)
+        monkeypatch.setattr(engine, "csr_row_index", kernel)
         for query in queries:
             for limit in (3, 20):
                 got = [(m.id, m.score) for m in corpus.rank(query, limit=limit, explain=False)]
