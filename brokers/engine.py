@@ -346,8 +346,11 @@ class Corpus:
         found = np.sort(top_positions(scores, self.FEEDBACK_POOL))
         if found.size == 0 or FEEDBACK_DOCS <= 0:
             return found
-        # The best documents first, equal scores by position.
-        top = found[np.lexsort((found, -scores[found]))[:FEEDBACK_DOCS]]
+        # The best documents first, equal scores by position (``found`` is in position order, so its order breaks
+        # ties as positions do): the few picked first, then sorted.
+        values = scores[found]
+        best = top_positions(values, FEEDBACK_DOCS)
+        top = found[best[np.lexsort((best, -values[best]))]]
         share = (scores[top] / scores[top[0]]).astype(np.float32)
         # The mass of each word over the top documents, from their rows alone (a few hundred entries).
         indptr, indices, data = self.rows.indptr, self.rows.indices, self.rows.data
