@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import logging
+import marshal
 import os
 import pickle
 import tempfile
@@ -662,8 +663,10 @@ def rank_suppliers(
 
 def fingerprint(score: float, rank: int, explanation: dict) -> int:
     """A 64-bit hash of a match row's content as computed: the engine builds explanations in a fixed order,
-    so the same match always gives the same text to hash."""
-    digest = hashlib.blake2b(repr((score, rank, explanation)).encode(), digest_size=8).digest()
+    so the same match always gives the same bytes to hash. ``marshal`` format 2 (half the time of ``repr``,
+    millions of rows a rebuild) writes values only: the later formats write back-references to objects seen
+    twice, which would make equal contents built differently hash differently."""
+    digest = hashlib.blake2b(marshal.dumps((score, rank, explanation), 2), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 

@@ -1,11 +1,13 @@
 """The engine on the platform's records: stored terms, stored matches, idempotent reruns, incremental edits."""
 
+import json
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from brokers import matching
+from brokers.matching import fingerprint
 from brokers.models import DemandMatch, DemandText, ListingMatch, ListingText, SupplierMatch
 from brokers.text import default_analyzer
 from demands.models import Demand
@@ -403,3 +405,25 @@ def test_a_rebuild_chunk_reads_stored_terms_without_the_texts_and_queries_per_ch
     assert "details" not in lean
     assert "summary" not in lean
     assert "details" in str(matching.matchable_listings(listing_ids).query)
+
+
+def test_a_fingerprint_depends_on_the_content_only():
+    explanation = {"shared_terms": ["注塑", "模具"], "bridges": [], "same_field": True, "track_record": 0.25}
+    # The same content from other objects: strings built at run time (not interned), lists not shared.
+    rebuilt = json.loads(json.dumps(explanation, ensure_ascii=False))
+    rebuilt["shared_terms"] = ["".join(["注", "塑"]), "".join(["模", "具"])]
+    shared = ["注塑", "模具"]
+    twice = {"shared_terms": shared, "bridges": [], "same_field": True, "track_record": 0.25, "again": shared}
+    again = {"shared_terms": ["注塑", "模具"], "bridges": [], "same_field": True, "track_record": 0.25}
+    again["again"] = ["注塑", "模具"]
+
+    assert fingerprint(0.5, 1, explanation) == fingerprint(0.5, 1, rebuilt)
+    assert fingerprint(0.5, 1, twice) == fingerprint(0.5, 1, again)
+    others = [
+        fingerprint(0.500001, 1, explanation),
+        fingerprint(0.5, 2, explanation),
+        fingerprint(0.5, 1, {**explanation, "shared_terms": ["模具", "注塑"]}),
+        fingerprint(0.5, 1, {**explanation, "same_field": False}),
+        fingerprint(0.5, 1, {**explanation, "track_record": 0.26}),
+    ]
+    assert len({fingerprint(0.5, 1, explanation), *others}) == 6
