@@ -51,7 +51,7 @@ class Analyzer:
         self.segmenter = segmenter
         self._precise, self._search = _segmenter(segmenter, words)
         # piece → the term it gives, or None when dropped: a corpus has a few hundred thousand distinct words
-        # and a text repeats them (every whole word twice, see ``_segmenter``), so each is judged once.
+        # and a text repeats them (every whole word twice, see ``_cut``), so each is judged once.
         self._judged: dict[str, str | None] = {}
         digest = hashlib.sha256(f"{ANALYZER_REVISION}:{segmenter}".encode())
         for name in ("domain_terms.txt", "related_terms.txt", "stopwords.txt"):
@@ -81,7 +81,7 @@ class Analyzer:
                 if term is not None:
                     kept.append(term)
             terms += kept
-            terms += kept  # the precise segmentation's words count twice (see ``_segmenter``)
+            terms += kept  # the precise segmentation's words count twice (see ``_cut``)
             for piece in extra:
                 term = judged.get(piece, _UNJUDGED)
                 if term is _UNJUDGED:
