@@ -165,7 +165,7 @@ class Corpus:
         # for scoring a query.
         self.rows = tf
         self.matrix = tf.tocsc()
-        # ``_product``'s kernels take one integer type for both (scipy's slice would convert 34 M entries).
+        # ``_product``'s kernels take one integer type for both (scipy gives them one; the kernels refuse two).
         self.matrix.indices = self.matrix.indices.astype(self.matrix.indptr.dtype, copy=False)
         self.terms = list(self.vocabulary)  # column → term (dicts keep insertion order, columns are in it)
         self.is_concept = np.zeros(width, dtype=bool)

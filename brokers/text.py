@@ -102,14 +102,18 @@ class Analyzer:
         pieces.subtract(whole)
         return whole, list(pieces.elements())  # in the order first found, counts below one left out
 
-    JUDGED_AT_MOST = 1_000_000  # distinct pieces remembered (tens of MB); then forgotten and judged again
+    # Distinct pieces remembered (about 100 bytes each: 40 MB at most), then all forgotten and judged again; only
+    # word-sized ones, since an ASCII chunk can be as long as the text (a pasted base64 blob).
+    JUDGED_AT_MOST = 400_000
+    JUDGED_LONGEST = 32
 
     def _judge(self, piece: str) -> str | None:
         term = piece.strip()
         term = term if self._keep(term) else None
-        if len(self._judged) >= self.JUDGED_AT_MOST:
-            self._judged.clear()
-        self._judged[piece] = term
+        if len(piece) <= self.JUDGED_LONGEST:
+            if len(self._judged) >= self.JUDGED_AT_MOST:
+                self._judged.clear()
+            self._judged[piece] = term
         return term
 
     def _keep(self, term: str) -> bool:

@@ -79,6 +79,9 @@ def test_terms_are_their_definitions_however_many_pieces_are_remembered(analyzer
         for text in texts:
             assert analyzer.terms(text) == plain_terms(analyzer, text)
     assert len(analyzer._judged) <= max(remembered, 1)
+    blob = "data:image/png;base64," + "ab+c/" * 2000  # one ASCII chunk of 10,000 characters
+    assert analyzer.terms(blob) == plain_terms(analyzer, blob)
+    assert all(len(piece) <= analyzer.JUDGED_LONGEST for piece in analyzer._judged)  # judged, not remembered
     assert analyzer.terms(texts[2]).count("注塑机") == 6  # a whole word counts twice, each of 3 times
 
 
