@@ -23,7 +23,19 @@ ANALYZER_REVISION = "2"
 
 _WORD = re.compile(r"[0-9a-z][0-9a-z.+\-/]*[0-9a-z+]|[a-z]|[\u3400-\u9fff]+")
 _NUMBER = re.compile(r"^[0-9.\-/]+$")
-_UNJUDGED = object()
+
+
+class _Judgements(dict):
+    """A dict that asks ``judge`` for the keys it lacks: lookups of known pieces stay in C."""
+
+    __slots__ = ("judge",)
+
+    def __init__(self, judge):
+        super().__init__()
+        self.judge = judge
+
+    def __missing__(self, piece: str) -> str | None:
+        return self.judge(piece)
 
 
 @dataclass(frozen=True)
@@ -52,7 +64,7 @@ class Analyzer:
         self._precise, self._search = _segmenter(segmenter, words)
         # piece → the term it gives, or None when dropped: a corpus has a few hundred thousand distinct words
         # and a text repeats them (every whole word twice, see ``_cut``), so each is judged once.
-        self._judged: dict[str, str | None] = {}
+        self._judged = _Judgements(self._judge)
         digest = hashlib.sha256(f"{ANALYZER_REVISION}:{segmenter}".encode())
         for name in ("domain_terms.txt", "related_terms.txt", "stopwords.txt"):
             path = data_dir / name
@@ -63,31 +75,17 @@ class Analyzer:
         """The words of ``text`` that matter for matching, normalised (NFKC, lower case), in text order."""
         text = unicodedata.normalize("NFKC", text or "").lower()
         terms: list[str] = []
-        judged, judge = self._judged, self._judge
+        judged = self._judged.__getitem__  # a piece not met before is judged on the way (``_Judgements``)
         for chunk in _WORD.findall(text):
             if chunk[0].isascii():
-                term = judged.get(chunk, _UNJUDGED)
-                if term is _UNJUDGED:
-                    term = judge(chunk)
-                if term is not None:
+                if (term := judged(chunk)) is not None:
                     terms.append(term)
                 continue
             whole, extra = self._cut(chunk)
-            kept = []
-            for piece in whole:
-                term = judged.get(piece, _UNJUDGED)
-                if term is _UNJUDGED:
-                    term = judge(piece)
-                if term is not None:
-                    kept.append(term)
+            kept = [term for term in map(judged, whole) if term is not None]
             terms += kept
             terms += kept  # the precise segmentation's words count twice (see ``_cut``)
-            for piece in extra:
-                term = judged.get(piece, _UNJUDGED)
-                if term is _UNJUDGED:
-                    term = judge(piece)
-                if term is not None:
-                    terms.append(term)
+            terms += [term for term in map(judged, extra) if term is not None]
         return terms
 
     def _cut(self, text: str) -> tuple[list[str], list[str]]:
@@ -108,6 +106,7 @@ class Analyzer:
     JUDGED_LONGEST = 32
 
     def _judge(self, piece: str) -> str | None:
+        """What ``_judged`` gives for a piece it lacks, remembered when word-sized."""
         term = piece.strip()
         term = term if self._keep(term) else None
         if len(piece) <= self.JUDGED_LONGEST:
