@@ -22,6 +22,7 @@ import marshal
 import os
 import pickle
 import tempfile
+from collections import defaultdict
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -617,22 +618,17 @@ def rank_suppliers(
 ) -> list[Match]:
     """The best ``top_n()`` organizations by their best listing plus a share of their next ones, and their
     record of awards. ``explain_also``: listing matches to explain in the same pass as the suppliers' best."""
-    by_owner: dict[int, list[Match]] = {}
+    by_owner: dict[int, list[Match]] = defaultdict(list)
     owner_of = corpus.owner_by_id
     for match in listing_matches:
         owner_id = owner_of[match.id]
         if owner_id is not None and owner_id != demand.owner_id:
-            group = by_owner.get(owner_id)
-            if group is None:
-                by_owner[owner_id] = [match]
-            else:
-                group.append(match)
+            by_owner[owner_id].append(match)
     if awards is None:
         awards = _awards_in_field(set(by_owner), {demand.field_id})
     ranked = []
     for owner_id, matches in by_owner.items():
-        if len(matches) > 1:
-            matches.sort(key=lambda m: -m.score)
+        matches.sort(key=lambda m: -m.score)
         score = matches[0].score + 0.25 * sum(m.score for m in matches[1:4])
         award_count = awards.get((owner_id, demand.field_id), 0)
         score *= 1 + 0.05 * min(award_count, 4)
