@@ -263,6 +263,7 @@ def test_a_shared_corpus_of_another_vocabulary_is_not_used(market, monkeypatch):
     monkeypatch.setattr(analyzer, "version", "another vocabulary")
 
     assert matching._load_shared("listings", 7, analyzer) is None
+    assert not matching._shared_file("listings", 7).exists()  # not left for another worker to try
 
 
 def test_a_shared_corpus_of_other_ranking_code_or_damaged_is_built_again(market, monkeypatch):
